@@ -1,0 +1,65 @@
+"""The catalog's extension points: entity processors (kinds, validation, relations) and providers.
+
+A plugin implements these hooks with ``@hookimpl`` and is installed with an entry point in the
+``pavedroad.plugins`` group. The built-in kinds use :func:`pavedroad_catalog_processors` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from pavedroad.catalog.validation import Problem
+from pavedroad.config import Settings
+from pavedroad.core.plugins import hookspec
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A directed relation between two entity refs (both lower-cased)."""
+
+    source: str
+    type: str
+    target: str
+
+
+@runtime_checkable
+class EntityProcessor(Protocol):
+    """Validates the kinds it knows and derives their relations.
+
+    ``kinds`` are added to the kinds the catalog accepts. :meth:`validate` returns ``None`` for an
+    entity whose kind or apiVersion the processor does not handle, and a list of problems (empty
+    when valid) otherwise. :meth:`relations` may raise :class:`ValueError` subclasses for refs that
+    cannot be parsed; they are reported as ``entity-ref`` problems.
+    """
+
+    kinds: Sequence[str]
+
+    def validate(self, entity: dict[str, Any]) -> list[Problem] | None: ...
+
+    def relations(self, entity: dict[str, Any], ref: str) -> Iterable[Relation]: ...
+
+
+@runtime_checkable
+class EntityProvider(Protocol):
+    """Feeds entities from outside files (an HR system, LDAP, a cloud inventory).
+
+    :meth:`read` returns the provider's complete current set of entities. The catalog replaces
+    everything the provider gave before with this set, all-or-nothing: one invalid entity and the
+    whole snapshot is refused with its errors stored, the previous set kept.
+    """
+
+    name: str
+
+    def read(self) -> Iterable[dict[str, Any]]: ...
+
+
+@hookspec
+def pavedroad_catalog_processors(settings: Settings) -> Sequence[EntityProcessor]:  # type: ignore[empty-body]
+    """Entity processors this plugin contributes."""
+
+
+@hookspec
+def pavedroad_catalog_providers(settings: Settings) -> Sequence[EntityProvider]:  # type: ignore[empty-body]
+    """Entity providers this plugin contributes."""

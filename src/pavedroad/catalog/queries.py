@@ -1,0 +1,405 @@
+"""Reading the catalog: Backstage's filter language, ordering, cursors, facets and batch lookups.
+
+Filters: each ``filter`` parameter is a comma-separated list of ``key=value`` (or bare ``key``,
+an existence check) statements that are ANDed; several ``filter`` parameters are ORed. Keys are
+dotted paths (``spec.type``, ``metadata.tags.java``, ``relations.ownedBy``); matching is
+case-insensitive. ``kind``, ``metadata.name``, ``metadata.namespace`` and ``metadata.uid`` are
+answered from indexed columns, ``relations.*`` from the relations table, everything else from the
+search rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVarTuple
+
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch
+from pavedroad.core.errors import InputError
+
+Row = TypeVarTuple("Row")
+Statement = tuple[str, tuple[str, ...] | None]
+FilterGroups = list[list[Statement]]
+
+_COLUMN_KEYS = {
+    "kind": Entity.kind_key,
+    "metadata.name": Entity.name_key,
+    "metadata.namespace": Entity.namespace_key,
+    "metadata.uid": Entity.uid,
+}
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
+
+
+# -- filters -------------------------------------------------------------------------------------
+
+
+def parse_filters(params: Sequence[str]) -> FilterGroups:
+    """Backstage's ``filter`` parameters as OR-groups of AND-statements, lower-cased."""
+    groups: FilterGroups = []
+    for param in params:
+        statements: dict[str, set[str] | None] = {}
+        for piece in param.split(","):
+            piece = piece.strip()
+            if not piece:
+                continue
+            key, equals, value = piece.partition("=")
+            key = key.strip().lower()
+            if not key:
+                raise InputError(
+                    f"Invalid filter, '{piece}' is not a valid statement (expected a string on "
+                    "the form a=b or a= or a)"
+                )
+            if not equals:
+                statements.setdefault(key, None)
+                continue
+            values = statements.get(key)
+            statements[key] = (values or set()) | {value.strip().lower()}
+        if statements:
+            groups.append(
+                [
+                    (key, tuple(sorted(values)) if values is not None else None)
+                    for key, values in statements.items()
+                ]
+            )
+    return groups
+
+
+def filter_condition(groups: FilterGroups) -> ColumnElement[bool]:
+    if not groups:
+        return true()
+    return or_(*(and_(*(_statement(key, values) for key, values in group)) for group in groups))
+
+
+def _statement(key: str, values: tuple[str, ...] | None) -> ColumnElement[bool]:
+    column = _COLUMN_KEYS.get(key)
+    if column is not None:
+        return true() if values is None else column.in_(values)
+    if key.startswith("relations."):
+        relation_type = key.removeprefix("relations.")
+        sources = select(EntityRelation.source_ref).where(EntityRelation.type_key == relation_type)
+        if values is not None:
+            sources = select(EntityRelation.source_ref).where(
+                EntityRelation.target_ref.in_(values), EntityRelation.type_key == relation_type
+            )
+        return Entity.ref.in_(sources)
+    if key == "relations":
+        return false() if values is not None else Entity.ref.in_(select(EntityRelation.source_ref))
+    rows = select(EntitySearch.entity_id).where(EntitySearch.key == key)
+    if values is not None:
+        rows = rows.where(EntitySearch.value.in_(values))
+    return Entity.id.in_(rows)
+
+
+def full_text_condition(term: str, fields: Sequence[str] | None) -> ColumnElement[bool]:
+    """``term`` as a case-insensitive substring of the given fields (default: name, title,
+    description, tags, type and display name)."""
+    pattern = (
+        "%"
+        + term.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        + "%"
+    )
+    if not fields:
+        return Entity.search_text.like(pattern, escape="\\")
+    keys = [f.strip().lower() for f in fields if f.strip()]
+    return Entity.id.in_(
+        select(EntitySearch.entity_id).where(
+            EntitySearch.key.in_(keys), EntitySearch.value.like(pattern, escape="\\")
+        )
+    )
+
+
+# -- ordering and cursors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    field: str | None  # None: by ref
+    descending: bool = False
+
+    def expression(self) -> Any:
+        if self.field is None:
+            return Entity.ref
+        column = _COLUMN_KEYS.get(self.field)
+        if column is not None:
+            return column
+        return (
+            select(func.min(EntitySearch.value))
+            .where(EntitySearch.entity_id == Entity.id, EntitySearch.key == self.field)
+            .correlate(Entity)
+            .scalar_subquery()
+        )
+
+
+def parse_order_field(params: Sequence[str]) -> Order:
+    """``orderField=<field>[,asc|desc]``; the first one counts, as in Backstage."""
+    if not params:
+        return Order(None)
+    field, _, direction = params[0].partition(",")
+    direction = direction.strip().lower() or "asc"
+    if direction not in ("asc", "desc"):
+        raise InputError("Invalid order field order, must be asc or desc")
+    field = field.strip().lower()
+    if not field:
+        raise InputError("Invalid order field, the field name is empty")
+    return Order(field, direction == "desc")
+
+
+def parse_legacy_order(params: Sequence[str]) -> Order:
+    """``order=asc:<field>`` of the deprecated ``GET /entities``."""
+    if not params:
+        return Order(None)
+    direction, colon, field = params[0].partition(":")
+    if not colon or direction not in ("asc", "desc") or not field:
+        raise InputError(
+            f"Invalid order parameter '{params[0]}', expected asc:<field> or desc:<field>"
+        )
+    return Order(field.lower(), direction == "desc")
+
+
+def _ordered(query: Select[*Row], order: Order, backwards: bool) -> Select[*Row]:
+    descending = order.descending != backwards
+    expression = order.expression()
+    if order.field is None:
+        return query.order_by(expression.desc() if descending else expression.asc())
+    # Entities without the field sort last whichever way, as in Backstage.
+    nulls = expression.is_(None)
+    primary = expression.desc() if descending else expression.asc()
+    tiebreak = Entity.id.desc() if descending else Entity.id.asc()
+    return query.order_by(nulls.asc() if not backwards else nulls.desc(), primary, tiebreak)
+
+
+def _after(order: Order, position: list[Any], backwards: bool) -> ColumnElement[bool]:
+    """Rows strictly after ``position`` (sort value[, id]) in the direction of travel."""
+    descending = order.descending != backwards
+    expression = order.expression()
+    if order.field is None:
+        after: ColumnElement[bool] = (
+            expression < position[0] if descending else expression > position[0]
+        )
+        return after
+    value, last_id = position
+    beyond_id = Entity.id < last_id if descending else Entity.id > last_id
+    if value is None:
+        return (
+            and_(expression.is_(None), beyond_id)
+            if not backwards
+            else or_(expression.is_not(None), and_(expression.is_(None), beyond_id))
+        )
+    beyond_value = expression < value if descending else expression > value
+    same = and_(expression == value, beyond_id)
+    if backwards:
+        return or_(beyond_value, same)
+    return or_(beyond_value, same, expression.is_(None))
+
+
+def encode_cursor(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise InputError(
+            "Malformed cursor: not one this server issued; start again without it"
+        ) from None
+    if not isinstance(data, dict) or "p" not in data:
+        raise InputError("Malformed cursor: not one this server issued; start again without it")
+    return data
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Page:
+    rows: list[tuple[int, str, str]]  # id, ref, body
+    total: int | None
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+@dataclass(slots=True)
+class EntityQuery:
+    filters: FilterGroups
+    order: Order
+    term: str | None = None
+    term_fields: tuple[str, ...] | None = None
+
+    def condition(self) -> ColumnElement[bool]:
+        condition = filter_condition(self.filters)
+        if self.term and self.term.strip():
+            condition = and_(condition, full_text_condition(self.term, self.term_fields))
+        return condition
+
+    def to_cursor(self, position: list[Any], *, backwards: bool, total: int | None) -> str:
+        return encode_cursor(
+            {
+                "f": [
+                    [[k, list(v) if v is not None else None] for k, v in g] for g in self.filters
+                ],
+                "o": [self.order.field, self.order.descending],
+                "q": self.term,
+                "qf": list(self.term_fields) if self.term_fields else None,
+                "p": position,
+                "b": backwards,
+                "t": total,
+            }
+        )
+
+    @classmethod
+    def from_cursor(cls, data: dict[str, Any]) -> EntityQuery:
+        try:
+            filters = [[(k, tuple(v) if v is not None else None) for k, v in g] for g in data["f"]]
+            order = Order(data["o"][0], bool(data["o"][1]))
+            fields = tuple(data["qf"]) if data.get("qf") else None
+            return cls(filters, order, data.get("q"), fields)
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise InputError(
+                "Malformed cursor: not one this server issued; start again without it"
+            ) from None
+
+
+def query_entities(
+    session: Session,
+    query: EntityQuery,
+    *,
+    limit: int,
+    offset: int = 0,
+    cursor: dict[str, Any] | None = None,
+    with_total: bool = True,
+) -> Page:
+    """One page of entities with Backstage's by-query semantics (cursor pagination both ways)."""
+    backwards = bool(cursor and cursor.get("b"))
+    statement = select(Entity.id, Entity.ref, Entity.body).where(query.condition())
+    if cursor is not None:
+        statement = statement.where(_after(query.order, cursor["p"], backwards))
+    statement = _ordered(statement, query.order, backwards).limit(limit + 1)
+    if cursor is None and offset:
+        statement = statement.offset(offset)
+    rows: list[tuple[int, str, str]] = [(r[0], r[1], r[2]) for r in session.execute(statement)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    total = (
+        cursor.get("t")
+        if cursor is not None
+        else (count_entities(session, query) if with_total else None)
+    )
+    positions = _positions(session, query.order, rows)
+    has_next = more if not backwards else True
+    has_prev = (
+        (cursor is not None and not backwards)
+        or (backwards and more)
+        or (cursor is None and offset > 0)
+    )
+    next_cursor = (
+        query.to_cursor(positions[-1], backwards=False, total=total) if rows and has_next else None
+    )
+    prev_cursor = (
+        query.to_cursor(positions[0], backwards=True, total=total) if rows and has_prev else None
+    )
+    return Page(rows, total, next_cursor, prev_cursor)
+
+
+def _positions(session: Session, order: Order, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    if order.field is None:
+        return [[ref] for _, ref, _ in rows]
+    ids = [row[0] for row in rows]
+    values: dict[int, Any] = dict(
+        session.execute(select(Entity.id, order.expression().label("v")).where(Entity.id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    return [[values.get(id_), id_] for id_ in ids]
+
+
+def count_entities(session: Session, query: EntityQuery) -> int:
+    return session.scalar(select(func.count()).select_from(Entity).where(query.condition())) or 0
+
+
+def list_entities_page(
+    session: Session, filters: FilterGroups, order: Order, *, offset: int, limit: int | None
+) -> list[tuple[int, str, str]]:
+    """Rows for the deprecated ``GET /entities``: offset pagination, ordered by ref by default."""
+    statement = select(Entity.id, Entity.ref, Entity.body).where(filter_condition(filters))
+    statement = _ordered(statement, order, False)
+    if offset:
+        statement = statement.offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [(r[0], r[1], r[2]) for r in session.execute(statement)]
+
+
+def facets(
+    session: Session, names: Sequence[str], filters: FilterGroups
+) -> dict[str, list[dict[str, Any]]]:
+    """Counts of entities per value of each facet, most common first."""
+    condition = filter_condition(filters)
+    result: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        key = name.lower()
+        if key.startswith("relations."):
+            statement: Select[Any, int] = (
+                select(
+                    EntityRelation.target_ref, func.count(func.distinct(EntityRelation.source_ref))
+                )
+                .join(Entity, Entity.ref == EntityRelation.source_ref)
+                .where(EntityRelation.type_key == key.removeprefix("relations."), condition)
+                .group_by(EntityRelation.target_ref)
+            )
+        else:
+            statement = (
+                select(func.min(EntitySearch.original_value), func.count())
+                .where(EntitySearch.key == key, EntitySearch.value.is_not(None))
+                .group_by(EntitySearch.value)
+            )
+            if filters:
+                statement = statement.where(
+                    EntitySearch.entity_id.in_(select(Entity.id).where(condition))
+                )
+        counts: list[dict[str, Any]] = [
+            {"value": value, "count": int(count)} for value, count in session.execute(statement)
+        ]
+        counts.sort(key=lambda item: (-int(item["count"]), str(item["value"]).lower()))
+        result[name] = counts
+    return result
+
+
+def entities_by_refs(
+    session: Session, refs: Sequence[str], filters: FilterGroups
+) -> dict[str, tuple[int, str]]:
+    """Stored (id, body) per lower-cased ref, for the refs that exist and match the filter."""
+    keys = list({ref.lower() for ref in refs if isinstance(ref, str)})
+    found: dict[str, tuple[int, str]] = {}
+    condition = filter_condition(filters)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for id_, ref, body in session.execute(
+            select(Entity.id, Entity.ref, Entity.body).where(Entity.ref.in_(chunk), condition)
+        ):
+            found[ref] = (id_, body)
+    return found
+
+
+def relations_of(session: Session, refs: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Every stored relation whose source is one of ``refs``, deduplicated and sorted."""
+    grouped: dict[str, set[tuple[str, str]]] = {ref: set() for ref in refs}
+    for start in range(0, len(refs), 500):
+        chunk = list(refs[start : start + 500])
+        for source, type_, target in session.execute(
+            select(EntityRelation.source_ref, EntityRelation.type, EntityRelation.target_ref).where(
+                EntityRelation.source_ref.in_(chunk)
+            )
+        ):
+            grouped[source].add((type_, target))
+    return {ref: sorted(pairs) for ref, pairs in grouped.items()}

@@ -1,0 +1,147 @@
+"""The ``pavedroad`` command: serving, the demo, database upkeep, and each domain's commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from pavedroad import __version__
+from pavedroad.catalog import cli as catalog_cli
+from pavedroad.catalog import service as catalog_service
+from pavedroad.cli_support import fail, runtime_for_cli
+from pavedroad.config import Settings, get_settings
+from pavedroad.core import migrations
+from pavedroad.core.actors import Actor
+from pavedroad.core.errors import PavedroadError
+from pavedroad.core.telemetry import configure_logging
+
+app = typer.Typer(
+    name="pavedroad",
+    help="pavedroad: an internal developer platform with a Backstage-compatible catalog.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(
+    help="Database schema: upgrade, show the current revision.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_cli.app, name="catalog")
+
+console = Console(stderr=True)
+DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog-info.yaml"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+    migrate: Annotated[
+        bool, typer.Option(help="Upgrade the database schema before starting.")
+    ] = True,
+) -> None:
+    """Start the portal and API server."""
+    settings = _settings_with(host, port)
+    _serve(settings, migrate=migrate)
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+) -> None:
+    """Set up the embedded database, load the demo organisation and start the portal."""
+    settings = _settings_with(host, port)
+    configure_logging(settings.log_level, "console")
+    migrations.upgrade(settings.resolved_database_url)
+    runtime = runtime_for_cli(settings)
+    with runtime.db.session() as session:
+        target = str(DEMO_CATALOG.resolve())
+        if catalog_service.find_location(session, "file", target) is None:
+            refreshed = catalog_service.register_locations(
+                session, runtime.catalog, [("file", target)], actor=Actor.system("demo")
+            )[0]
+            console.print(
+                f"[green]Loaded the demo organisation:[/] {refreshed.report.entities} entities "
+                f"from {refreshed.report.files} files"
+            )
+        count = catalog_service.count_entities(session)
+    runtime.close()
+    console.print(f"The catalog holds {count} entities. Open {settings.resolved_base_url}/api/docs")
+    _serve(settings, migrate=False)
+
+
+def _settings_with(host: str | None, port: int | None) -> Settings:
+    settings = get_settings()
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    return settings.with_overrides(**overrides) if overrides else settings
+
+
+def _serve(settings: Settings, *, migrate: bool) -> None:
+    from pavedroad.app import create_app
+
+    configure_logging(settings.log_level, settings.log_format)
+    if migrate:
+        migrations.upgrade(settings.resolved_database_url)
+    runtime = runtime_for_cli(settings)
+    application = create_app(runtime)
+    logging.getLogger(__name__).info(
+        "listening",
+        extra={
+            "url": settings.resolved_base_url,
+            "database": runtime.db.engine.url.render_as_string(),
+        },
+    )
+    uvicorn.run(
+        application, host=settings.host, port=settings.port, log_config=None, access_log=False
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply schema migrations up to REVISION."""
+    settings = get_settings()
+    migrations.upgrade(settings.resolved_database_url, revision)
+    console.print(
+        f"[green]Database at {migrations.head_revision() if revision == 'head' else revision}[/]"
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision the database is at, and the newest one."""
+    runtime = runtime_for_cli(get_settings())
+    current = migrations.current_revision(runtime.db.engine)
+    typer.echo(f"current: {current or 'empty'}\nhead:    {migrations.head_revision()}")
+
+
+def main() -> None:
+    try:
+        app()
+    except PavedroadError as error:
+        fail(error.message, getattr(error, "details", {}).get("hint", ""))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The composition root: settings, database, plugins and each domain's configured services.
+
+Built once per process by the app factory, the CLI and workers; tests build their own with a
+database of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pluggy
+
+from pavedroad.catalog import hooks as catalog_hooks
+from pavedroad.catalog.kinds import BuiltinKinds
+from pavedroad.catalog.processing import EntityPipeline
+from pavedroad.catalog.service import Catalog
+from pavedroad.config import Settings, get_settings
+from pavedroad.core.db import Database
+from pavedroad.core.plugins import make_plugin_manager
+
+HOOKSPEC_MODULES = (catalog_hooks,)
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    plugins: pluggy.PluginManager
+    catalog: Catalog
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(
+    settings: Settings | None = None, *, load_entry_points: bool = True, db: Database | None = None
+) -> Runtime:
+    settings = settings or get_settings()
+    plugins = make_plugin_manager(
+        HOOKSPEC_MODULES,
+        [BuiltinKinds()],
+        load_entry_points=load_entry_points,
+        disabled=settings.plugins_disabled,
+    )
+    processors = [
+        p for group in plugins.hook.pavedroad_catalog_processors(settings=settings) for p in group
+    ]
+    providers = [
+        p for group in plugins.hook.pavedroad_catalog_providers(settings=settings) for p in group
+    ]
+    pipeline = EntityPipeline(processors, settings.catalog.allowed_kinds)
+    catalog = Catalog(settings=settings, pipeline=pipeline, providers=providers)
+    database = db or Database(settings.resolved_database_url)
+    return Runtime(settings=settings, db=database, plugins=plugins, catalog=catalog)

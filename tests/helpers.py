@@ -1,4 +1,4 @@
-"""Small builders the tests share: descriptor files and entities written the way people write them."""
+"""Small builders the tests share: descriptor files and entities as people write them."""
 
 from __future__ import annotations
 

@@ -316,9 +316,9 @@ def _positions(session: Session, order: Order, rows: list[tuple[Any, ...]]) -> l
         return [[ref] for _, ref, _ in rows]
     ids = [row[0] for row in rows]
     values: dict[int, Any] = dict(
-        session.execute(select(Entity.id, order.expression().label("v")).where(Entity.id.in_(ids)))
-        .tuples()
-        .all()
+        session.execute(
+            select(Entity.id, order.expression().label("v")).where(Entity.id.in_(ids))
+        ).all()
     )
     return [[values.get(id_), id_] for id_ in ids]
 

@@ -248,7 +248,7 @@ class _LocationRun:
                 select(LocationFile.path, LocationFile.parent_path).where(
                     LocationFile.location_id == self.location.id
                 )
-            )
+            ).all()
         )
         visited = {result.path for result in self.seen}
         failed = {result.path for result in self.seen if result.failed}

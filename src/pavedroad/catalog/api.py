@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from pavedroad.catalog import queries, service
+from pavedroad.catalog import discovery, queries, service
 from pavedroad.catalog.entity_json import entity_bytes, entity_dict, parse_fields, project
 from pavedroad.catalog.models import Entity, Location, LocationFile
 from pavedroad.catalog.processing import ProcessedEntity
@@ -501,8 +501,6 @@ async def validate_entity(runtime: RuntimeDep, body: ValidateEntityRequest) -> R
 
 @router.post("/analyze-location", summary="What registering a location would find or propose")
 def analyze_location(runtime: RuntimeDep, body: AnalyzeLocationRequest) -> Response:
-    from pavedroad.catalog import discovery
-
     type_ = _location_type(body.location.type)
     with runtime.db.read_session() as session:
         result = discovery.analyze_location(session, runtime.catalog, type_, body.location.target)

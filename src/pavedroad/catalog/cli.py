@@ -14,6 +14,7 @@ import yaml
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pavedroad.catalog import queries, service
+from pavedroad.catalog.discovery_cli import discover as discover_command
 from pavedroad.catalog.entity_json import entity_dict
 from pavedroad.catalog.reading import FileProblem, FileResult, read_location_files
 from pavedroad.catalog.sources import SourceError, SourceTree, infer_type
@@ -32,6 +33,7 @@ from pavedroad.core.errors import PavedroadError
 app = typer.Typer(
     help="The software catalog: entities, locations and their errors.", no_args_is_help=True
 )
+app.command("discover")(discover_command)
 
 OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="table, json or yaml.")]
 CLI_ACTOR = Actor(ref=f"user:default/{os.environ.get('USER', 'cli')}", kind="user")

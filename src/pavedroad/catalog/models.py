@@ -93,9 +93,12 @@ class EntitySearch(Base):
         Index("ix_entity_search_key_value", "key", "value", "entity_id"),
         Index("ix_entity_search_entity_id", "entity_id"),
     )
+    # No surrogate key and no foreign key: millions of rows are written per large ingest, and
+    # every index or per-row constraint trigger costs seconds there. Rows are removed with
+    # their entity by ``ingestion.delete_entities``, the only path that deletes entities.
+    __mapper_args__ = {"primary_key": ["entity_id", "key", "value"]}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(200))
     value: Mapped[str | None] = mapped_column(String(200))
     original_value: Mapped[str | None] = mapped_column(String(200))
@@ -114,11 +117,10 @@ class EntityRelation(Base):
         Index("ix_relations_target_ref_type_key", "target_ref", "type_key"),
         Index("ix_relations_originating_entity_id", "originating_entity_id"),
     )
+    # Like the search rows: no surrogate key, no foreign key (see EntitySearch).
+    __mapper_args__ = {"primary_key": ["originating_entity_id", "source_ref", "type", "target_ref"]}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    originating_entity_id: Mapped[int] = mapped_column(
-        ForeignKey("entities.id", ondelete="CASCADE")
-    )
+    originating_entity_id: Mapped[int] = mapped_column(Integer)
     source_ref: Mapped[str] = mapped_column(String(400))
     type: Mapped[str] = mapped_column(String(64))
     type_key: Mapped[str] = mapped_column(String(64))

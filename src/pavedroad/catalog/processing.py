@@ -75,8 +75,11 @@ class EntityPipeline:
         *,
         read_placeholder: ReadFile | None,
         annotations: dict[str, str] | None = None,
+        scan_placeholders: bool = True,
     ) -> DocumentOutcome:
-        outcome = self._process(document, index, read_placeholder, annotations)
+        """One document through every step; ``scan_placeholders=False`` when the file's text
+        holds no ``$text``/``$json``/``$yaml`` at all (most files), which saves a full walk."""
+        outcome = self._process(document, index, read_placeholder, annotations, scan_placeholders)
         outcome.index = index
         return outcome
 
@@ -86,6 +89,7 @@ class EntityPipeline:
         index: int,
         read_placeholder: ReadFile | None,
         annotations: dict[str, str] | None,
+        scan_placeholders: bool,
     ) -> DocumentOutcome:
         problems = check_envelope(document)
         if problems:
@@ -96,9 +100,10 @@ class EntityPipeline:
             return DocumentOutcome(
                 None, [kind_not_allowed(entity["kind"], self.allowed_kinds)], ref
             )
-        problems = resolve_placeholders(entity, read_placeholder)
-        if problems:
-            return DocumentOutcome(None, problems, ref)
+        if scan_placeholders:
+            problems = resolve_placeholders(entity, read_placeholder)
+            if problems:
+                return DocumentOutcome(None, problems, ref)
         problems = check_metadata(entity)
         if problems:
             return DocumentOutcome(None, problems, ref)
@@ -154,9 +159,14 @@ class EntityPipeline:
     ) -> tuple[list[DocumentOutcome], str]:
         """Every document of a file; a syntax error raises :class:`DescriptorSyntaxError`."""
         text = decode(content)
+        scan = any(placeholder in text for placeholder in PLACEHOLDERS)
         outcomes = [
             self.process(
-                doc.data, doc.index, read_placeholder=read_placeholder, annotations=annotations
+                doc.data,
+                doc.index,
+                read_placeholder=read_placeholder,
+                annotations=annotations,
+                scan_placeholders=scan,
             )
             for doc in parse_documents(text)
         ]

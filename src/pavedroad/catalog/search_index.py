@@ -21,48 +21,53 @@ SearchRow = tuple[str, str | None, str | None]
 
 def search_rows(entity: dict[str, Any]) -> list[SearchRow]:
     """``(key, value, original_value)`` rows of an entity, deduplicated on (key, value)."""
-    rows: list[SearchRow] = []
-    seen: set[tuple[str, str | None]] = set()
-
-    def emit(key: str, value: Any) -> None:
-        key = key.lower()
-        if len(key) > MAX_KEY_LENGTH:
-            return
-        original = _text(value)
-        lowered = original.lower() if original is not None else None
-        if lowered is not None and len(lowered) > MAX_VALUE_LENGTH:
-            original = lowered = None
-        marker = (key, lowered)
-        if marker not in seen:
-            seen.add(marker)
-            rows.append((key, lowered, original))
-
-    def walk(path: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(f"{path}.{key}" if path else str(key), item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(path, item)
-                if isinstance(item, str):
-                    emit(f"{path}.{item}", True)
-        else:
-            emit(path, value)
-
+    found: dict[tuple[str, str | None], str | None] = {}
     for key, value in entity.items():
         if key in _SKIPPED:
             continue
-        if key == "metadata" and isinstance(value, dict):
+        if key == "metadata" and type(value) is dict:
             for meta_key, meta_value in value.items():
                 if meta_key not in _SKIPPED_METADATA:
-                    walk(f"metadata.{meta_key}", meta_value)
+                    _flatten(f"metadata.{meta_key}".lower(), meta_value, found)
             continue
-        walk(key, value)
+        _flatten(str(key).lower(), value, found)
     metadata = entity.get("metadata") or {}
-    emit("metadata.name", metadata.get("name"))
-    emit("metadata.namespace", metadata.get("namespace"))
-    emit("metadata.uid", metadata.get("uid"))
-    return rows
+    for key in ("name", "namespace", "uid"):
+        _flatten(f"metadata.{key}", metadata.get(key), found)
+    return [(key, value, original) for (key, value), original in found.items()]
+
+
+def _flatten(key: str, value: Any, found: dict[tuple[str, str | None], str | None]) -> None:
+    # Written for speed: this runs for every field of every entity during ingestion.
+    kind = type(value)
+    if kind is dict:
+        for child, item in value.items():
+            _flatten(f"{key}.{child}".lower(), item, found)
+        return
+    if kind is list:
+        for item in value:
+            _flatten(key, item, found)
+            if type(item) is str:
+                marker = f"{key}.{item}".lower()
+                if len(marker) <= MAX_KEY_LENGTH:
+                    found.setdefault((marker, "true"), "true")
+        return
+    if len(key) > MAX_KEY_LENGTH:
+        return
+    if kind is str:
+        original: str | None = value
+    elif value is None:
+        original = None
+    else:
+        original = _text(value)
+    if original is None:
+        found.setdefault((key, None), None)
+        return
+    lowered = original.lower()
+    if len(lowered) > MAX_VALUE_LENGTH:
+        found.setdefault((key, None), None)
+    else:
+        found.setdefault((key, lowered), original)
 
 
 def _text(value: Any) -> str | None:

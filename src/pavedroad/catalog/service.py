@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from pavedroad.audit import service as audit
 from pavedroad.catalog.hooks import EntityProvider
-from pavedroad.catalog.ingestion import IngestReport, Owner, Reconciler, chunks, store_errors
+from pavedroad.catalog.ingestion import (
+    IngestReport,
+    Owner,
+    Reconciler,
+    chunks,
+    delete_entities,
+    store_errors,
+)
 from pavedroad.catalog.models import Entity, IngestionError, Location, LocationFile
 from pavedroad.catalog.processing import EntityPipeline, ProcessedEntity
 from pavedroad.catalog.reading import FileProblem, FileResult, read_location_files
@@ -192,6 +199,14 @@ def _location_names(session: Session) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _FileSeen:
+    path: str
+    parent: str | None
+    failed: bool
+    entity_count: int
+
+
 class _LocationRun:
     """One location's part of a batch: reads its files depth by depth into a reconciler."""
 
@@ -221,7 +236,7 @@ class _LocationRun:
             origin=location_name(location),
             max_depth=catalog.settings.catalog.max_location_depth,
         )
-        self.seen: list[FileResult] = []
+        self.seen: list[_FileSeen] = []
         self._next: FileResult | None = None
         self.done = False
 
@@ -235,7 +250,11 @@ class _LocationRun:
             if self._next.depth > depth:
                 return
             result, self._next = self._next, None
-            self.seen.append(result)
+            # Only a summary is kept: holding every file's entities would hold the whole
+            # location in memory.
+            self.seen.append(
+                _FileSeen(result.path, result.parent, result.failed, len(result.entities))
+            )
             self.reconciler.add_file(result)
             if self.on_file is not None:
                 self.on_file(result)
@@ -277,18 +296,16 @@ class _LocationRun:
         self.session.execute(
             delete(LocationFile).where(LocationFile.location_id == self.location.id)
         )
-        counts: dict[str, int] = {}
-        for result in self.seen:
-            counts[result.path] = len(result.entities)
+        counts = {seen.path: seen.entity_count for seen in self.seen}
         rows = [
             {
                 "location_id": self.location.id,
-                "path": r.path,
-                "parent_path": r.parent,
-                "status": "failed" if r.failed else "ok",
-                "entity_count": counts[r.path],
+                "path": seen.path,
+                "parent_path": seen.parent,
+                "status": "failed" if seen.failed else "ok",
+                "entity_count": seen.entity_count,
             }
-            for r in self.seen
+            for seen in self.seen
         ]
         rows += [
             {
@@ -422,9 +439,11 @@ def location_of_entity(session: Session, ref: str) -> Location:
 def unregister_location(session: Session, location_id: str, *, actor: Actor) -> int:
     """Remove a location and every entity it brought in; returns how many entities went."""
     location = get_location(session, location_id)
-    refs = session.scalars(select(Entity.ref).where(Entity.location_id == location_id)).all()
-    for chunk in chunks(list(refs)):
-        session.execute(delete(Entity).where(Entity.ref.in_(chunk)))
+    rows = session.execute(
+        select(Entity.id, Entity.ref).where(Entity.location_id == location_id)
+    ).all()
+    refs = [ref for _, ref in rows]
+    delete_entities(session, [id_ for id_, _ in rows])
     audit.record_many(
         session,
         actor=actor,
@@ -471,7 +490,7 @@ def delete_entity(session: Session, uid: str, *, actor: Actor) -> None:
         target=entity.ref,
         details={"reason": "deleted by request", "uid": uid},
     )
-    session.execute(delete(Entity).where(Entity.id == entity.id))
+    delete_entities(session, [entity.id])
 
 
 def refresh_entity(
@@ -540,9 +559,7 @@ def refresh_provider(
             processed.append(outcome.entity)
     reconciler = Reconciler(session, owner, actor=actor, owner_names=_location_names(session))
     if problems:
-        reconciler.report.errors.extend(problems)
-        reconciler._claimed = dict.fromkeys(reconciler._existing)  # keep everything
-        return reconciler.finish()
+        return reconciler.refuse(problems)
     for entity in processed:
         reconciler.add_entity(entity, None)
     report = reconciler.finish()

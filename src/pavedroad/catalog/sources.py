@@ -302,7 +302,10 @@ def _git(args: list[str], settings: CatalogSettings, *, url: str, cwd: Path | No
         ) from None
     if completed.returncode != 0:
         detail = completed.stderr.strip().splitlines()
-        reason = detail[-1] if detail else f"exit code {completed.returncode}"
+        fatal = [line.removeprefix("fatal: ") for line in detail if line.startswith("fatal:")]
+        reason = (
+            fatal[0] if fatal else (detail[-1] if detail else f"exit code {completed.returncode}")
+        )
         raise SourceError(
             f"cannot read git repository {redact_url(url)}: {reason.replace(url, redact_url(url))}",
             "check the URL and that this server may read it (credentials, network)",

@@ -159,5 +159,25 @@ def bulk_insert(
         cursor.close()
 
 
+def allocate_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` new primary keys for ``table``, so that bulk inserts need no RETURNING.
+
+    PostgreSQL takes them from the table's sequence; on SQLite the writer holds the database's
+    write lock (``BEGIN IMMEDIATE``) for the whole transaction, so the next ids are its own.
+    """
+    if count == 0:
+        return []
+    if is_postgres(session):
+        sequence = session.scalar(text(f"SELECT pg_get_serial_sequence('{table}', 'id')"))
+        return list(
+            session.scalars(
+                text("SELECT nextval(:sequence) FROM generate_series(1, :count)"),
+                {"sequence": sequence, "count": count},
+            )
+        )
+    start = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}")) or 0
+    return list(range(start + 1, start + count + 1))
+
+
 def ping(session: Session) -> None:
     session.execute(text("SELECT 1"))

@@ -1,0 +1,39 @@
+# The two commands a newcomer needs are `make demo` and `make test`; everything else is theirs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock tests/plugins/example_provider/pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo serve test lint format bench clean
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
+		-e '.[dev]' -e tests/plugins/example_provider
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv with pinned dependencies
+
+demo: setup  ## set up, load the demo organisation and start the portal on http://127.0.0.1:8000
+	$(BIN)/pavedroad demo
+
+serve: setup
+	$(BIN)/pavedroad serve
+
+lint: setup  ## formatting, lint and types
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint  ## every check and every test, on SQLite and PostgreSQL
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+format: setup
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -68,7 +68,10 @@ def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
     database = Database(database_url)
     try:
         with database.read_engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            context = MigrationContext.configure(
+                connection, opts={"include_object": migrations.include_object}
+            )
+            assert compare_metadata(context, Base.metadata) == []
         assert migrations.current_revision(database.read_engine) == migrations.head_revision()
     finally:
         database.dispose()

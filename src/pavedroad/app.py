@@ -8,18 +8,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
 from pavedroad import __version__
 from pavedroad.catalog import api as catalog_api
 from pavedroad.catalog import jobs as catalog_jobs
+from pavedroad.config import get_settings
 from pavedroad.core.db import ping
 from pavedroad.core.errors import ServiceUnavailableError
 from pavedroad.core.jobs import Scheduler
 from pavedroad.core.migrations import current_revision, head_revision
-from pavedroad.core.telemetry import REGISTRY, TelemetryMiddleware
-from pavedroad.core.web import install_error_handlers, json_response
+from pavedroad.core.telemetry import TelemetryMiddleware, configure_logging, metrics_text
+from pavedroad.core.web import configure_read_threads, install_error_handlers, json_response
 from pavedroad.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,20 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    configure_read_threads(4 if runtime.db.is_postgres else 1)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
     app.add_middleware(TelemetryMiddleware)
     app.include_router(catalog_api.router)
     _add_operational_routes(app)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one server process, configured from the environment (uvicorn's factory)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(build_runtime(settings))
 
 
 def _schedule_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
@@ -105,4 +114,4 @@ def _add_operational_routes(app: FastAPI) -> None:
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST)

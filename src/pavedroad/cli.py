@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +20,7 @@ from pavedroad.config import Settings, get_settings
 from pavedroad.core import migrations
 from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
-from pavedroad.core.telemetry import configure_logging
+from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
 
 app = typer.Typer(
     name="pavedroad",
@@ -97,22 +98,27 @@ def _settings_with(host: str | None, port: int | None) -> Settings:
 
 
 def _serve(settings: Settings, *, migrate: bool) -> None:
-    from pavedroad.app import create_app
-
     configure_logging(settings.log_level, settings.log_format)
     if migrate:
         migrations.upgrade(settings.resolved_database_url)
-    runtime = runtime_for_cli(settings)
-    application = create_app(runtime)
+    runtime_for_cli(settings).close()  # fails early, with a clear message, if the schema is off
+    workers = settings.resolved_workers
     logging.getLogger(__name__).info(
-        "listening",
-        extra={
-            "url": settings.resolved_base_url,
-            "database": runtime.db.engine.url.render_as_string(),
-        },
+        "listening", extra={"url": settings.resolved_base_url, "workers": workers}
     )
+    # Worker processes build their settings from the environment: hand them the command line's.
+    os.environ["PAVEDROAD_HOST"] = settings.host
+    os.environ["PAVEDROAD_PORT"] = str(settings.port)
+    if workers > 1:
+        prepare_multiprocess_metrics(settings.data_dir / f"metrics-{os.getpid()}")
     uvicorn.run(
-        application, host=settings.host, port=settings.port, log_config=None, access_log=False
+        "pavedroad.app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
     )
 
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the server binds; loopback by default.")
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(
+        0, ge=0, description="Server processes; 0 means one per CPU core, at most four."
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     base_url: str = Field("", description="Public URL of the portal; defaults to http://host:port.")
@@ -116,6 +119,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pavedroad.db').resolve()}"
+
+    @property
+    def resolved_workers(self) -> int:
+        return self.workers or max(1, min(os.cpu_count() or 1, 4))
 
     @property
     def resolved_base_url(self) -> str:

@@ -292,6 +292,31 @@ class TestQueries:
         params = {"fullTextFilterTerm": "bo", "fullTextFilterFields": "metadata.name"}
         assert names(client.get("/api/catalog/entities/by-query", params=params)) == ["bob"]
 
+    def test_short_terms_and_wildcard_characters_are_matched_literally(
+        self, client: TestClient, org: dict[str, Any]
+    ) -> None:
+        assert names(client.get("/api/catalog/entities/by-query", params={"fullTextFilterTerm": "ui"})) == [
+            "search-ui"
+        ]
+        for term in ("%", "_", "sea%ui"):
+            response = client.get("/api/catalog/entities/by-query", params={"fullTextFilterTerm": term})
+            assert names(response) == [], term
+
+    def test_counts_and_facets_follow_every_change_at_once(
+        self, client: TestClient, org: dict[str, Any], tmp_path: Path
+    ) -> None:
+        query = {"filter": "kind=component", "limit": 1}
+        assert client.get("/api/catalog/entities/by-query", params=query).json()["totalItems"] == 3
+        facet = client.get("/api/catalog/entity-facets", params={"facet": "spec.type"}).json()
+        path = write_entities(tmp_path / "more.yaml", component("ledger", type="library"))
+        client.post("/api/catalog/locations", json={"type": "file", "target": str(path)})
+        assert client.get("/api/catalog/entities/by-query", params=query).json()["totalItems"] == 4
+        after = client.get("/api/catalog/entity-facets", params={"facet": "spec.type"}).json()
+        assert {"value": "library", "count": 1} in after["facets"]["spec.type"]
+        assert after != facet
+        client.delete(f"/api/catalog/locations/{org['location']['id']}")
+        assert client.get("/api/catalog/entities/by-query", params=query).json()["totalItems"] == 1
+
     def test_fields_keep_only_the_named_paths(
         self, client: TestClient, org: dict[str, Any]
     ) -> None:
@@ -342,6 +367,7 @@ class TestQueries:
     def test_a_page_costs_the_same_queries_however_many_entities_it_holds(
         self, client: TestClient, runtime: Runtime, org: dict[str, Any]
     ) -> None:
+        client.get("/api/catalog/entities/by-query", params={"limit": 1})  # counts get cached
         with counting_queries(runtime) as small:
             client.get("/api/catalog/entities/by-query", params={"limit": 1})
         with counting_queries(runtime) as large:

@@ -345,6 +345,21 @@ class TestMovesConflictsAndOrphans:
         assert changed.report.updated == 1
         assert after["uid"] == before["uid"] and after["etag"] != before["etag"]
 
+    def test_an_entitys_relations_follow_what_other_locations_add_and_remove(
+        self, session: Session, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        def served(ref: str) -> list[dict[str, str]]:
+            body = session.scalar(select(Entity.relations).where(Entity.ref == ref))
+            return json.loads(body or "null")
+
+        register(session, runtime, write_entities(tmp_path / "teams.yaml", group("team-a")))
+        assert served("group:default/team-a") == []
+        [services] = register(session, runtime, write_entities(tmp_path / "svc.yaml", component("svc")))
+        assert served("group:default/team-a") == [{"type": "ownerOf", "targetRef": "component:default/svc"}]
+        service.unregister_location(session, services.location.id, actor=Actor("user:default/t"))
+        session.commit()
+        assert served("group:default/team-a") == []
+
     def test_relations_to_missing_entities_are_kept(
         self, session: Session, runtime: Runtime, tmp_path: Path
     ) -> None:

@@ -27,7 +27,7 @@ from pavedroad.catalog.schemas import (
 )
 from pavedroad.core.actors import Actor
 from pavedroad.core.errors import InputError, NotFoundError
-from pavedroad.core.web import require
+from pavedroad.core.web import require, run_read
 from pavedroad.runtime import Runtime
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -40,7 +40,8 @@ FieldsParam = Annotated[
 ]
 
 
-def runtime_of(request: Request) -> Runtime:
+async def runtime_of(request: Request) -> Runtime:
+    # async on purpose: a plain def dependency would cost every request a thread hop.
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -48,14 +49,11 @@ def runtime_of(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
-def _render(
-    session: Session, rows: Sequence[tuple[int, str, str]], fields: list[str] | None
-) -> list[Any]:
+def _render(rows: Sequence[queries.EntityRow], fields: list[str] | None) -> list[Any]:
     """Entities of a page, as JSON fragments (fast path) or projected dicts."""
-    relations = queries.relations_of(session, [ref for _, ref, _ in rows])
     if fields is None:
-        return [orjson.Fragment(entity_bytes(body, relations[ref])) for _, ref, body in rows]
-    return [project(entity_dict(body, relations[ref]), fields) for _, ref, body in rows]
+        return [orjson.Fragment(entity_bytes(body, relations)) for _, _, body, relations in rows]
+    return [project(entity_dict(body, relations), fields) for _, _, body, relations in rows]
 
 
 def _bytes(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -95,7 +93,7 @@ def list_entities(
         )
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
-        items = _render(session, rows, parse_fields(fields))
+        items = _render(rows, parse_fields(fields))
     headers = {}
     if more and limit is not None:
         cursor = queries.encode_cursor({"p": [], "limit": limit, "offset": (offset or 0) + limit})
@@ -116,7 +114,7 @@ def _decode_after(after: str) -> tuple[int, int]:
 
 
 @router.get("/entities/by-query", summary="Query entities with filters, ordering and cursors")
-def query_entities(
+async def query_entities(
     runtime: RuntimeDep,
     filter_: FilterParam = None,
     fields: FieldsParam = None,
@@ -142,16 +140,21 @@ def query_entities(
             full_text_filter_term,
             tuple(term_fields) if term_fields else None,
         )
-    with runtime.db.read_session() as session:
-        page = queries.query_entities(
-            session,
-            query,
-            limit=size,
-            offset=offset or 0,
-            cursor=decoded,
-            with_total=not skip_total_items,
-        )
-        items = _render(session, page.rows, parse_fields(fields))
+
+    def read() -> tuple[queries.Page, list[Any]]:
+        with runtime.db.read_session() as session:
+            page = queries.query_entities(
+                session,
+                query,
+                limit=size,
+                offset=offset or 0,
+                cursor=decoded,
+                with_total=not skip_total_items,
+                cache=runtime.catalog.cache,
+            )
+            return page, _render(page.rows, parse_fields(fields))
+
+    page, items = await run_read(read)
     page_info: dict[str, str] = {}
     if page.next_cursor:
         page_info["nextCursor"] = page.next_cursor
@@ -163,24 +166,28 @@ def query_entities(
 @router.get(
     "/entities/by-name/{kind}/{namespace}/{name}", summary="One entity by kind, namespace and name"
 )
-def get_entity_by_name(runtime: RuntimeDep, kind: str, namespace: str, name: str) -> Response:
+async def get_entity_by_name(runtime: RuntimeDep, kind: str, namespace: str, name: str) -> Response:
     ref = f"{kind}:{namespace}/{name}".lower()
-    with runtime.db.read_session() as session:
-        row = session.execute(select(Entity.body).where(Entity.ref == ref)).first()
+
+    def read() -> bytes:
+        with runtime.db.read_session() as session:
+            row = queries.entity_row(session, ref)
         if row is None:
             raise NotFoundError(f"No entity named {ref}")
-        relations = queries.relations_of(session, [ref])[ref]
-    return Response(entity_bytes(row[0], relations), media_type="application/json")
+        return entity_bytes(row[2], row[3])
+
+    return Response(await run_read(read), media_type="application/json")
 
 
 @router.get("/entities/by-uid/{uid}", summary="One entity by its uid")
 def get_entity_by_uid(runtime: RuntimeDep, uid: str) -> Response:
     with runtime.db.read_session() as session:
-        row = session.execute(select(Entity.ref, Entity.body).where(Entity.uid == uid)).first()
-        if row is None:
-            raise NotFoundError(f"No entity with uid {uid}")
-        relations = queries.relations_of(session, [row[0]])[row[0]]
-    return Response(entity_bytes(row[1], relations), media_type="application/json")
+        row = session.execute(
+            select(Entity.body, Entity.relations).where(Entity.uid == uid)
+        ).first()
+    if row is None:
+        raise NotFoundError(f"No entity with uid {uid}")
+    return Response(entity_bytes(row[0], row[1]), media_type="application/json")
 
 
 @router.delete(
@@ -219,7 +226,7 @@ def _ancestry(session: Session, ref: str) -> list[dict[str, Any]]:
     while current is not None and current.ref not in seen:
         seen.add(current.ref)
         parent = _emitting_location_entity(session, current)
-        relations = queries.relations_of(session, [current.ref])[current.ref]
+        relations = current.relations
         items.append(
             {
                 "entity": entity_dict(current.body, relations),
@@ -264,16 +271,14 @@ def get_entities_by_refs(
     wanted = body.fields or parse_fields(fields)
     with runtime.db.read_session() as session:
         found = queries.entities_by_refs(session, body.entityRefs, groups)
-        rows = [(id_, ref, bodytext) for ref, (id_, bodytext) in found.items()]
-        rendered = dict(
-            zip([ref for _, ref, _ in rows], _render(session, rows, wanted), strict=True)
-        )
+    rows = list(found.values())
+    rendered = dict(zip([row[1] for row in rows], _render(rows, wanted), strict=True))
     items = [rendered.get(ref.lower()) if isinstance(ref, str) else None for ref in body.entityRefs]
     return _bytes({"items": items})
 
 
 @router.get("/entity-facets", summary="Counts of entities per value of a field")
-def get_entity_facets(
+async def get_entity_facets(
     runtime: RuntimeDep,
     facet: Annotated[list[str] | None, Query()] = None,
     filter_: FilterParam = None,
@@ -281,9 +286,13 @@ def get_entity_facets(
     if not facet:
         raise InputError("Missing facet parameter, e.g. ?facet=spec.type")
     groups = queries.parse_filters(filter_ or [])
-    with runtime.db.read_session() as session:
-        result = queries.facets(session, facet, groups)
-    return _bytes({"facets": result})
+    names = list(facet)
+
+    def read() -> dict[str, Any]:
+        with runtime.db.read_session() as session:
+            return queries.facets(session, names, groups, cache=runtime.catalog.cache)
+
+    return _bytes({"facets": await run_read(read)})
 
 
 # -- locations -----------------------------------------------------------------------------------
@@ -356,7 +365,7 @@ def create_location(
         )[0]
         location = _location_json(refreshed.location)
         refs = refreshed.report.entity_refs[:500]
-        entities = _render(session, _rows_for_refs(session, refs), None)
+        entities = _render(_rows_for_refs(session, refs), None)
         summary = service.summarize(refreshed.report)
         errors = [_problem_json(p) for p in refreshed.report.errors]
     return _bytes(
@@ -364,9 +373,9 @@ def create_location(
     )
 
 
-def _rows_for_refs(session: Session, refs: list[str]) -> list[tuple[int, str, str]]:
+def _rows_for_refs(session: Session, refs: list[str]) -> list[queries.EntityRow]:
     found = queries.entities_by_refs(session, refs, [])
-    return [(found[ref][0], ref, found[ref][1]) for ref in refs if ref in found]
+    return [found[ref] for ref in refs if ref in found]
 
 
 def _location_type(type_: str) -> str:

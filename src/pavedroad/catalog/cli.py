@@ -317,7 +317,7 @@ def list_(
     query = queries.EntityQuery(queries.parse_filters(params), queries.Order(None), search)
     with runtime.db.read_session() as session:
         page = queries.query_entities(session, query, limit=limit)
-        entities = [orjson.loads(body) for _, _, body in page.rows]
+        entities = [orjson.loads(body) for _, _, body, _ in page.rows]
     if output is OutputFormat.table:
         rows = [
             {
@@ -354,8 +354,7 @@ def get(
     runtime = _runtime()
     with runtime.db.read_session() as session:
         row = service.get_entity_row(session, entity_ref)
-        relations = queries.relations_of(session, [row.ref])[row.ref]
-        entity = entity_dict(row.body, relations)
+        entity = entity_dict(row.body, row.relations)
     if output is OutputFormat.table:
         output = OutputFormat.yaml
     emit(entity, output)

@@ -24,10 +24,18 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from pavedroad.audit import service as audit
-from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch, IngestionError
+from pavedroad.catalog import text_search
+from pavedroad.catalog.models import (
+    CatalogState,
+    Entity,
+    EntityRelation,
+    EntitySearch,
+    IngestionError,
+)
 from pavedroad.catalog.processing import ProcessedEntity, content_hash
 from pavedroad.catalog.reading import FileProblem, FileResult
 from pavedroad.catalog.search_index import full_text, search_rows
+from pavedroad.catalog.stitching import ends_of_relations_from, restitch
 from pavedroad.core.actors import Actor
 from pavedroad.core.db import allocate_ids, bulk_insert
 from pavedroad.core.telemetry import CATALOG_INGEST_ERRORS, CATALOG_INGESTED
@@ -48,6 +56,7 @@ ENTITY_COLUMNS = (
     "search_text",
     "created_at",
     "updated_at",
+    "relations",
 )
 
 
@@ -118,6 +127,7 @@ class Reconciler:
         self._existing = self._load_existing()
         self._claimed: dict[str, str | None] = {}
         self._pending: list[tuple[ProcessedEntity, str | None]] = []
+        self._affected: set[str] = set()  # refs whose stored relations must be recomputed
 
     def _load_existing(self) -> dict[str, _Existing]:
         rows = self.session.execute(
@@ -235,6 +245,7 @@ class Reconciler:
             "search_text": full_text(entity),
             "created_at": self.now,
             "updated_at": self.now,
+            "relations": "[]",
         }
 
     def _insert(self, inserts: list[tuple[ProcessedEntity, str | None, str]]) -> None:
@@ -251,7 +262,12 @@ class Reconciler:
                 for id_, row in zip(ids, rows, strict=True)
             ],
         )
-        self._write_derived(list(zip(ids, (p for p, _, _ in inserts), strict=True)))
+        self._write_derived(
+            [
+                (id_, p, row["search_text"])
+                for id_, (p, _, _), row in zip(ids, inserts, rows, strict=True)
+            ]
+        )
         self.report.created += len(inserts)
         CATALOG_INGESTED.inc(len(inserts))
 
@@ -259,23 +275,31 @@ class Reconciler:
         if not updates:
             return
         moves = []
+        written = []
         for processed, path, digest, existing in updates:
             row = self._row(processed, path, digest, existing.uid)
-            del row["created_at"]
+            del row["created_at"], row["relations"]
             self.session.execute(update(Entity).where(Entity.id == existing.id).values(**row))
+            written.append((existing.id, processed, row["search_text"]))
             if existing.source_path != path:
                 moves.append((processed.ref, {"from": existing.source_path, "to": path}))
-        delete_derived(self.session, [existing.id for _, _, _, existing in updates])
-        self._write_derived([(existing.id, processed) for processed, _, _, existing in updates])
+        self._affected |= delete_derived(
+            self.session, [existing.id for _, _, _, existing in updates]
+        )
+        self._write_derived(written)
         self.report.updated += len(updates)
         self.report.moved += len(moves)
         audit.record_many(self.session, actor=self.actor, event="catalog.entity.moved", items=moves)
         CATALOG_INGESTED.inc(len(updates))
 
-    def _write_derived(self, written: list[tuple[int, ProcessedEntity]]) -> None:
+    def _write_derived(self, written: list[tuple[int, ProcessedEntity, str]]) -> None:
+        """Search rows, relations and full-text entries of entities just written."""
+        for _, processed, _ in written:
+            self._affected.add(processed.ref)
+            self._affected.update(relation.target for relation in processed.relations)
         search = [
             (entity_id, key, value, original)
-            for entity_id, processed in written
+            for entity_id, processed, _ in written
             for key, value, original in search_rows(processed.entity)
         ]
         # Inserting in index order keeps the (key, value) index's pages hot: several times
@@ -293,10 +317,11 @@ class Reconciler:
             ("originating_entity_id", "source_ref", "type", "type_key", "target_ref"),
             (
                 (entity_id, relation.source, relation.type, relation.type.lower(), relation.target)
-                for entity_id, processed in written
+                for entity_id, processed, _ in written
                 for relation in processed.relations
             ),
         )
+        text_search.write(self.session, [(entity_id, text) for entity_id, _, text in written])
 
     # -- finishing -------------------------------------------------------------------------------
 
@@ -309,7 +334,9 @@ class Reconciler:
             for ref, existing in self._existing.items()
             if ref not in self._claimed and existing.source_path not in kept_paths
         ]
-        delete_entities(self.session, [existing.id for _, existing in orphans])
+        self._affected |= delete_entities(
+            self.session, [existing.id for _, existing in orphans], restitch_now=False
+        )
         audit.record_many(
             self.session,
             actor=self.actor,
@@ -328,6 +355,10 @@ class Reconciler:
             ],
         )
         self.report.deleted = len(orphans)
+        if self._affected:
+            restitch(self.session, self._affected)
+        if self.report.created or self.report.updated:
+            mark_changed(self.session)
         self._replace_errors()
         return self.report
 
@@ -354,20 +385,47 @@ class Reconciler:
         store_errors(self.session, self.owner, self.report.errors, self.now)
 
 
-def delete_derived(session: Session, entity_ids: Sequence[int]) -> None:
-    """Remove the search rows and relations that these entities produced."""
+def delete_derived(session: Session, entity_ids: Sequence[int]) -> set[str]:
+    """Remove the search rows, relations and full-text entries these entities produced;
+    returns the refs whose stored relations that changed."""
+    affected = ends_of_relations_from(session, entity_ids)
+    text_search.forget(session, entity_ids)
     for chunk in chunks(entity_ids):
         session.execute(delete(EntitySearch).where(EntitySearch.entity_id.in_(chunk)))
         session.execute(
             delete(EntityRelation).where(EntityRelation.originating_entity_id.in_(chunk))
         )
+    return affected
 
 
-def delete_entities(session: Session, entity_ids: Sequence[int]) -> None:
-    """Remove entities with everything derived from them; the one way entities are deleted."""
-    delete_derived(session, entity_ids)
+def delete_entities(
+    session: Session, entity_ids: Sequence[int], *, restitch_now: bool = True
+) -> set[str]:
+    """Remove entities with everything derived from them; the one way entities are deleted.
+
+    Returns the refs whose relations changed; they are restitched here unless the caller
+    gathers them to restitch once (``restitch_now=False``).
+    """
+    if not entity_ids:
+        return set()
+    affected = delete_derived(session, entity_ids)
     for chunk in chunks(entity_ids):
         session.execute(delete(Entity).where(Entity.id.in_(chunk)))
+    if restitch_now:
+        restitch(session, affected)
+    mark_changed(session)
+    return affected
+
+
+def mark_changed(session: Session) -> None:
+    """Tell every reader's cache that the entities changed (committed with the change)."""
+    bumped = session.execute(
+        update(CatalogState)
+        .where(CatalogState.id == 1)
+        .values(generation=CatalogState.generation + 1)
+    )
+    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(CatalogState).values(id=1, generation=1))
 
 
 def store_errors(

@@ -75,11 +75,27 @@ class Entity(Base):
     location_id: Mapped[str | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
     provider: Mapped[str | None] = mapped_column(String(128))
     source_path: Mapped[str | None] = mapped_column(String(2048))
-    body: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The two big columns come last: SQLite reads a row's columns in order, so a scan of
+    # the narrow columns never has to step over the JSON body's overflow pages.
+    search_text: Mapped[str] = mapped_column(Text)
+    relations: Mapped[str] = mapped_column(Text, default="[]")  # kept by catalog.stitching
+    body: Mapped[str] = mapped_column(Text)
+
+
+class CatalogState(Base):
+    """One row: a number that every change to the entities increments, in the same transaction.
+
+    Readers compare it with the number their cached counts and facets were computed at; any
+    process, on any replica, sees a change as soon as it is committed.
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EntitySearch(Base):

@@ -30,6 +30,7 @@ from pavedroad.catalog.ingestion import (
 )
 from pavedroad.catalog.models import Entity, IngestionError, Location, LocationFile
 from pavedroad.catalog.processing import EntityPipeline, ProcessedEntity
+from pavedroad.catalog.read_cache import GenerationCache
 from pavedroad.catalog.reading import FileProblem, FileResult, read_location_files
 from pavedroad.catalog.refs import RefError, normalise_ref
 from pavedroad.catalog.sources import (
@@ -54,6 +55,7 @@ class Catalog:
     settings: Settings
     pipeline: EntityPipeline
     providers: list[EntityProvider] = field(default_factory=list)
+    cache: GenerationCache = field(default_factory=GenerationCache)
 
     @property
     def data_dir(self) -> Path:

@@ -7,7 +7,7 @@ receive a :class:`Session` and never commit; :func:`session_scope` is the bounda
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,15 +31,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _configure_sqlite(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.close()
+def _sqlite_setup(cache_kib: int) -> Callable[[sqlite3.Connection, ConnectionPoolEntry], None]:
+    def configure(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # Page cache per connection; readers rely on the OS page cache instead, so many
+        # concurrent readers do not each hold a large private cache.
+        cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    return configure
 
 
 def _begin_immediate(connection: Any) -> None:
@@ -66,10 +71,10 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "isolation_level": None},
-            pool_size=8 if writer else 16,
-            max_overflow=16,
+            pool_size=4 if writer else 8,
+            max_overflow=4 if writer else 12,
         )
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _sqlite_setup(65536 if writer else 4096))
         event.listen(engine, "begin", _begin_immediate if writer else _begin_deferred)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -9,21 +9,25 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
+import shutil
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own contract
 
 HTTP_REQUESTS = Counter(
     "http_requests_total",
@@ -53,6 +57,24 @@ CATALOG_INGEST_ERRORS = Counter(
 # Values of these keys never reach a log line, whatever logs them.
 _SECRET_KEY = re.compile(r"(pass(word)?|secret|token|authorization|api[-_]?key|cookie)", re.I)
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+def metrics_text() -> bytes:
+    """The Prometheus exposition of this server: all worker processes' metrics when there
+    are several (prometheus_client's multiprocess mode), else this process's."""
+    directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    if directory:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def prepare_multiprocess_metrics(directory: Path) -> None:
+    """Before worker processes start: an empty folder they all write their metrics to."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = str(directory)
 
 
 def redact(value: Any, key: str = "") -> Any:

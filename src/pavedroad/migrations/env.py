@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import pavedroad.audit.models
 import pavedroad.catalog.models  # noqa: F401 - registers the tables on Base.metadata
 from pavedroad.core.db import Base
+from pavedroad.core.migrations import include_object
 
 config = context.config
-target_metadata = Base.metadata
+OPTIONS: dict[str, Any] = {
+    "target_metadata": Base.metadata,
+    "render_as_batch": True,
+    "include_object": include_object,
+}
 
 
 def run_migrations_offline() -> None:
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        render_as_batch=True,
-    )
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -27,9 +29,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
-        context.configure(
-            connection=connectable, target_metadata=target_metadata, render_as_batch=True
-        )
+        context.configure(connection=connectable, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -39,9 +39,7 @@ def run_migrations_online() -> None:
         poolclass=pool.NullPool,
     )
     with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -1,0 +1,53 @@
+"""Expensive reads (counts, facets) remembered while the catalog has not changed.
+
+Every change to the entities increments ``catalog_state.generation`` in its own transaction;
+a cached result is served only while the generation it was computed at is still current, so
+readers in any process see a change as soon as it commits. Reading the generation costs one
+primary-key lookup, against tens of milliseconds for a facet over 100,000 entities.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pavedroad.catalog.models import CatalogState
+
+T = TypeVar("T")
+
+
+def current_generation(session: Session) -> int:
+    return session.scalar(select(CatalogState.generation).where(CatalogState.id == 1)) or 0
+
+
+class GenerationCache:
+    """A small LRU of results keyed by what was asked, valid for one generation."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self._entries: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+        generation = current_generation(session)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] == generation:
+                self._entries.move_to_end(key)
+                return found[1]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._entries[key] = (generation, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

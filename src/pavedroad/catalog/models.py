@@ -62,6 +62,7 @@ class Entity(Base):
     __tablename__ = "entities"
     __table_args__ = (
         Index("ix_entities_kind_key_ref", "kind_key", "ref"),
+        Index("ix_entities_kind_key_name_key", "kind_key", "name_key"),
         Index("ix_entities_location_id", "location_id"),
         Index("ix_entities_provider", "provider"),
     )

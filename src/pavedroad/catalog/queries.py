@@ -19,6 +19,7 @@ from typing import Any, TypeVarTuple
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     Text,
@@ -26,10 +27,12 @@ from sqlalchemy import (
     column,
     false,
     func,
+    intersect,
     or_,
     select,
     table,
     true,
+    union,
 )
 from sqlalchemy.orm import Session
 
@@ -139,6 +142,67 @@ def full_text_condition(
     return Entity.search_text.like(pattern, escape=escape)
 
 
+# -- filters as sets of entity ids -------------------------------------------------------------
+#
+# A filter over search rows is answered best as a set of entity ids built from the search index
+# (intersected within a parameter, united across parameters): counting such a set never touches
+# the wide entities table, and the page query can then pick the cheaper of two plans.
+
+IdSet = Select[Any] | CompoundSelect[Any]
+SCAN_IN_ORDER_ABOVE = 2000
+
+
+def _statement_ids(key: str, values: tuple[str, ...] | None) -> IdSet | None:
+    """Ids matching one statement; None when it matches every entity."""
+    column = _COLUMN_KEYS.get(key)
+    if column is not None:
+        return None if values is None else select(Entity.id).where(column.in_(values))
+    if key == "relations" or key.startswith("relations."):
+        condition = _statement(key, values)
+        return select(Entity.id).where(condition)
+    rows = select(EntitySearch.entity_id).where(EntitySearch.key == key)
+    if values is not None:
+        rows = rows.where(EntitySearch.value.in_(values))
+    return rows
+
+
+def _group_ids(group: list[Statement]) -> IdSet | None:
+    parts = [ids for ids in (_statement_ids(k, v) for k, v in group) if ids is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else intersect(*parts)
+
+
+def _operand(ids: IdSet) -> Select[Any]:
+    """A set usable inside another UNION/INTERSECT (SQLite refuses parenthesised compounds)."""
+    if isinstance(ids, CompoundSelect):
+        inner = ids.subquery()
+        return select(inner.c[0])
+    return ids
+
+
+def _is_direct(query: EntityQuery) -> bool:
+    """Whether the filter is a plain condition on indexed entity columns (kind, name, ...)."""
+    if query.term and query.term.strip():
+        return False
+    return len(query.filters) <= 1 and all(
+        key in _COLUMN_KEYS for group in query.filters for key, _ in group
+    )
+
+
+def matching_ids(query: EntityQuery, dialect: str) -> IdSet | None:
+    """The ids the filter and full-text term select; None when they select every entity."""
+    groups = [_group_ids(group) for group in query.filters]
+    filtered: IdSet | None = None
+    if groups and all(group is not None for group in groups):
+        present = [group for group in groups if group is not None]
+        filtered = present[0] if len(present) == 1 else union(*map(_operand, present))
+    if not (query.term and query.term.strip()):
+        return filtered
+    term = select(Entity.id).where(full_text_condition(query.term, query.term_fields, dialect))
+    return term if filtered is None else intersect(_operand(filtered), term)
+
+
 # -- ordering and cursors ------------------------------------------------------------------------
 
 
@@ -190,8 +254,10 @@ def parse_legacy_order(params: Sequence[str]) -> Order:
 def _ordered(query: Select[*Row], order: Order, backwards: bool) -> Select[*Row]:
     descending = order.descending != backwards
     expression = order.expression()
-    if order.field is None:
-        return query.order_by(expression.desc() if descending else expression.asc())
+    if order.field is None or order.field in _COLUMN_KEYS:  # never NULL: the index gives the order
+        tiebreak = Entity.id.desc() if descending else Entity.id.asc()
+        primary = expression.desc() if descending else expression.asc()
+        return query.order_by(primary) if order.field is None else query.order_by(primary, tiebreak)
     # Entities without the field sort last whichever way, as in Backstage.
     nulls = expression.is_(None)
     primary = expression.desc() if descending else expression.asc()
@@ -263,12 +329,22 @@ class EntityQuery:
     term: str | None = None
     term_fields: tuple[str, ...] | None = None
 
-    def condition(self, dialect: str = "sqlite") -> ColumnElement[bool]:
-        condition = filter_condition(self.filters)
-        if self.term and self.term.strip():
-            term = full_text_condition(self.term, self.term_fields, dialect)
-            condition = and_(condition, term)
-        return condition
+    def condition(
+        self, dialect: str = "sqlite", *, scan_in_order: bool = False
+    ) -> ColumnElement[bool]:
+        """The WHERE clause for the page query.
+
+        ``scan_in_order``: the set is large, so let SQLite walk the ORDER BY index and test
+        membership (``id + 0`` keeps it from driving the query from the set instead, which
+        would fetch and sort every matching row to return fifty).
+        """
+        if _is_direct(self):
+            return filter_condition(self.filters)
+        ids = matching_ids(self, dialect)
+        if ids is None:
+            return true()
+        column = Entity.id + 0 if scan_in_order and dialect == "sqlite" else Entity.id
+        return column.in_(ids)
 
     def cache_key(self) -> tuple[Any, ...]:
         filters = tuple(tuple(group) for group in self.filters)
@@ -315,23 +391,31 @@ def query_entities(
     """One page of entities with Backstage's by-query semantics (cursor pagination both ways)."""
     backwards = bool(cursor and cursor.get("b"))
     dialect = session.get_bind().dialect.name
-    statement = select(*ROW_COLUMNS).where(query.condition(dialect))
     if cursor is not None:
-        statement = statement.where(_after(query.order, cursor["p"], backwards))
-    statement = _ordered(statement, query.order, backwards).limit(limit + 1)
+        total = cursor.get("t")
+    else:
+        total = count_entities(session, query, cache) if with_total else None
+    size = total if total is not None else count_entities(session, query, cache)
+    condition = query.condition(dialect, scan_in_order=size > SCAN_IN_ORDER_ABOVE)
+    # Order and cut on ids alone, then fetch the page's bodies: sorting never drags every
+    # matching row's JSON through the sorter.
+    page_ids = select(Entity.id).where(condition)
+    if cursor is not None:
+        page_ids = page_ids.where(_after(query.order, cursor["p"], backwards))
+    page_ids = _ordered(page_ids, query.order, backwards).limit(limit + 1)
     if cursor is None and offset:
-        statement = statement.offset(offset)
+        page_ids = page_ids.offset(offset)
+    statement = _ordered(
+        select(*ROW_COLUMNS).where(Entity.id.in_(page_ids.scalar_subquery())),
+        query.order,
+        backwards,
+    )
     connection = session.connection()  # Core, not ORM: these rows need no identity map
     rows: list[EntityRow] = [(r[0], r[1], r[2], r[3]) for r in connection.execute(statement)]
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
         rows.reverse()
-    total = (
-        cursor.get("t")
-        if cursor is not None
-        else (count_entities(session, query, cache) if with_total else None)
-    )
     positions = _positions(session, query.order, rows)
     has_next = more if not backwards else True
     has_prev = (
@@ -364,10 +448,16 @@ def count_entities(
     session: Session, query: EntityQuery, cache: GenerationCache | None = None
 ) -> int:
     """How many entities match; remembered per catalog generation when a cache is given."""
-    condition = query.condition(session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
 
     def count() -> int:
-        return session.scalar(select(func.count()).select_from(Entity).where(condition)) or 0
+        if _is_direct(query):
+            statement = select(func.count()).select_from(Entity).where(query.condition(dialect))
+        else:
+            ids = matching_ids(query, dialect)
+            source = ids.subquery() if ids is not None else Entity.__table__
+            statement = select(func.count()).select_from(source)
+        return session.connection().execute(statement).scalar() or 0
 
     return cache.get_or_compute(session, query.cache_key(), count) if cache else count()
 

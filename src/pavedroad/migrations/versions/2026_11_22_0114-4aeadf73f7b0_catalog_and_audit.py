@@ -119,6 +119,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.create_index("ix_entities_kind_key_ref", ["kind_key", "ref"], unique=False)
+        batch_op.create_index(
+            "ix_entities_kind_key_name_key", ["kind_key", "name_key"], unique=False
+        )
         batch_op.create_index("ix_entities_location_id", ["location_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_entities_name_key"), ["name_key"], unique=False)
         batch_op.create_index("ix_entities_provider", ["provider"], unique=False)
@@ -187,6 +190,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_entities_name_key"))
         batch_op.drop_index("ix_entities_location_id")
         batch_op.drop_index("ix_entities_kind_key_ref")
+        batch_op.drop_index("ix_entities_kind_key_name_key")
 
     op.drop_table("entities")
     with op.batch_alter_table("relations", schema=None) as batch_op:

@@ -111,6 +111,27 @@ def _serve(settings: Settings, *, migrate: bool) -> None:
     os.environ["PAVEDROAD_PORT"] = str(settings.port)
     if workers > 1:
         prepare_multiprocess_metrics(settings.data_dir / f"metrics-{os.getpid()}")
+        # Replace this process with a bare uvicorn supervisor: it only watches the workers, and
+        # should not keep this command's ~80 MB of imports alive while doing so.
+        os.execv(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "pavedroad.app:create_app_from_environment",
+                "--factory",
+                "--host",
+                settings.host,
+                "--port",
+                str(settings.port),
+                "--workers",
+                str(workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+        )
     uvicorn.run(
         "pavedroad.app:create_app_from_environment",
         factory=True,

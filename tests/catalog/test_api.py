@@ -295,11 +295,13 @@ class TestQueries:
     def test_short_terms_and_wildcard_characters_are_matched_literally(
         self, client: TestClient, org: dict[str, Any]
     ) -> None:
-        assert names(client.get("/api/catalog/entities/by-query", params={"fullTextFilterTerm": "ui"})) == [
-            "search-ui"
-        ]
+        assert names(
+            client.get("/api/catalog/entities/by-query", params={"fullTextFilterTerm": "ui"})
+        ) == ["search-ui"]
         for term in ("%", "_", "sea%ui"):
-            response = client.get("/api/catalog/entities/by-query", params={"fullTextFilterTerm": term})
+            response = client.get(
+                "/api/catalog/entities/by-query", params={"fullTextFilterTerm": term}
+            )
             assert names(response) == [], term
 
     def test_counts_and_facets_follow_every_change_at_once(

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pavedroad.catalog import service
+from pavedroad.catalog import queries, service
 from pavedroad.catalog.models import Entity, EntityRelation, IngestionError, Location
 from pavedroad.core.actors import Actor
 from pavedroad.runtime import Runtime, build_runtime
@@ -44,10 +44,12 @@ def stored_entities(session: Session) -> dict[str, dict[str, Any]]:
 
 def served_relations(session: Session) -> dict[str, list[tuple[str, str]]]:
     """The relations each entity is served with (its stitched JSON), in the order served."""
-    return {
-        row.ref: [(r["type"], r["targetRef"]) for r in json.loads(row.relations)]
-        for row in session.scalars(select(Entity))
-    }
+    served = {}
+    for ref in session.scalars(select(Entity.ref)):
+        row = queries.entity_row(session, ref)
+        assert row is not None
+        served[ref] = [(r["type"], r["targetRef"]) for r in json.loads(row[3])]
+    return served
 
 
 def relative_file(session: Session, folder: Path, error: IngestionError) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pavedroad.audit.models import AuditEvent
-from pavedroad.catalog import service
+from pavedroad.catalog import queries, service
 from pavedroad.catalog.models import Entity, EntityRelation, IngestionError
 from pavedroad.catalog.sources import infer_type
 from pavedroad.core.actors import Actor
@@ -349,13 +349,17 @@ class TestMovesConflictsAndOrphans:
         self, session: Session, runtime: Runtime, tmp_path: Path
     ) -> None:
         def served(ref: str) -> list[dict[str, str]]:
-            body = session.scalar(select(Entity.relations).where(Entity.ref == ref))
-            return json.loads(body or "null")
+            row = queries.entity_row(session, ref)
+            return json.loads(row[3]) if row else []
 
         register(session, runtime, write_entities(tmp_path / "teams.yaml", group("team-a")))
         assert served("group:default/team-a") == []
-        [services] = register(session, runtime, write_entities(tmp_path / "svc.yaml", component("svc")))
-        assert served("group:default/team-a") == [{"type": "ownerOf", "targetRef": "component:default/svc"}]
+        [services] = register(
+            session, runtime, write_entities(tmp_path / "svc.yaml", component("svc"))
+        )
+        assert served("group:default/team-a") == [
+            {"type": "ownerOf", "targetRef": "component:default/svc"}
+        ]
         service.unregister_location(session, services.location.id, actor=Actor("user:default/t"))
         session.commit()
         assert served("group:default/team-a") == []

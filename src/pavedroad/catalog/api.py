@@ -180,14 +180,15 @@ async def get_entity_by_name(runtime: RuntimeDep, kind: str, namespace: str, nam
 
 
 @router.get("/entities/by-uid/{uid}", summary="One entity by its uid")
-def get_entity_by_uid(runtime: RuntimeDep, uid: str) -> Response:
-    with runtime.db.read_session() as session:
-        row = session.execute(
-            select(Entity.body, Entity.relations).where(Entity.uid == uid)
-        ).first()
-    if row is None:
-        raise NotFoundError(f"No entity with uid {uid}")
-    return Response(entity_bytes(row[0], row[1]), media_type="application/json")
+async def get_entity_by_uid(runtime: RuntimeDep, uid: str) -> Response:
+    def read() -> bytes:
+        with runtime.db.read_session() as session:
+            row = queries.entity_row(session, uid=uid)
+        if row is None:
+            raise NotFoundError(f"No entity with uid {uid}")
+        return entity_bytes(row[2], row[3])
+
+    return Response(await run_read(read), media_type="application/json")
 
 
 @router.delete(
@@ -226,7 +227,7 @@ def _ancestry(session: Session, ref: str) -> list[dict[str, Any]]:
     while current is not None and current.ref not in seen:
         seen.add(current.ref)
         parent = _emitting_location_entity(session, current)
-        relations = current.relations
+        relations = queries.entity_row(session, current.ref)[3]  # type: ignore[index]
         items.append(
             {
                 "entity": entity_dict(current.body, relations),

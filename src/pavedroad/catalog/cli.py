@@ -353,8 +353,10 @@ def get(
     """One entity, as stored, with its relations."""
     runtime = _runtime()
     with runtime.db.read_session() as session:
-        row = service.get_entity_row(session, entity_ref)
-        entity = entity_dict(row.body, row.relations)
+        stored = service.get_entity_row(session, entity_ref)
+        row = queries.entity_row(session, stored.ref)
+        assert row is not None
+        entity = entity_dict(row[2], row[3])
     if output is OutputFormat.table:
         output = OutputFormat.yaml
     emit(entity, output)

@@ -31,6 +31,7 @@ from pavedroad.catalog.models import (
     EntityRelation,
     EntitySearch,
     IngestionError,
+    StitchedRelations,
 )
 from pavedroad.catalog.processing import ProcessedEntity, content_hash
 from pavedroad.catalog.reading import FileProblem, FileResult
@@ -56,7 +57,6 @@ ENTITY_COLUMNS = (
     "search_text",
     "created_at",
     "updated_at",
-    "relations",
 )
 
 
@@ -245,7 +245,6 @@ class Reconciler:
             "search_text": full_text(entity),
             "created_at": self.now,
             "updated_at": self.now,
-            "relations": "[]",
         }
 
     def _insert(self, inserts: list[tuple[ProcessedEntity, str | None, str]]) -> None:
@@ -278,7 +277,7 @@ class Reconciler:
         written = []
         for processed, path, digest, existing in updates:
             row = self._row(processed, path, digest, existing.uid)
-            del row["created_at"], row["relations"]
+            del row["created_at"]
             self.session.execute(update(Entity).where(Entity.id == existing.id).values(**row))
             written.append((existing.id, processed, row["search_text"]))
             if existing.source_path != path:
@@ -410,6 +409,7 @@ def delete_entities(
         return set()
     affected = delete_derived(session, entity_ids)
     for chunk in chunks(entity_ids):
+        session.execute(delete(StitchedRelations).where(StitchedRelations.entity_id.in_(chunk)))
         session.execute(delete(Entity).where(Entity.id.in_(chunk)))
     if restitch_now:
         restitch(session, affected)

@@ -82,8 +82,20 @@ class Entity(Base):
     # The two big columns come last: SQLite reads a row's columns in order, so a scan of
     # the narrow columns never has to step over the JSON body's overflow pages.
     search_text: Mapped[str] = mapped_column(Text)
-    relations: Mapped[str] = mapped_column(Text, default="[]")  # kept by catalog.stitching
     body: Mapped[str] = mapped_column(Text)
+
+
+class StitchedRelations(Base):
+    """Each entity's relations as served (JSON), kept by ``catalog.stitching``.
+
+    A table of its own so that restitching after an ingest rewrites narrow rows: updating the
+    entities table would rewrite every entity row (and, on PostgreSQL, every index on it).
+    """
+
+    __tablename__ = "stitched_relations"
+
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relations: Mapped[str] = mapped_column(Text)
 
 
 class CatalogState(Base):

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch
+from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch, StitchedRelations
 from pavedroad.catalog.read_cache import GenerationCache
 from pavedroad.catalog.text_search import FTS_TABLE
 from pavedroad.core.errors import InputError
@@ -311,7 +311,21 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 
 EntityRow = tuple[int, str, str, str]
 """id, ref, body JSON, relations JSON: what the API needs to serve an entity."""
-ROW_COLUMNS = (Entity.id, Entity.ref, Entity.body, Entity.relations)
+ROW_COLUMNS = (
+    Entity.id,
+    Entity.ref,
+    Entity.body,
+    func.coalesce(StitchedRelations.relations, "[]").label("relations"),
+)
+
+
+ENTITIES_WITH_RELATIONS = Entity.__table__.outerjoin(
+    StitchedRelations.__table__, StitchedRelations.entity_id == Entity.id
+)
+
+
+def _with_relations(statement: Select[*Row]) -> Select[*Row]:
+    return statement.select_from(ENTITIES_WITH_RELATIONS)
 
 
 @dataclass(slots=True)
@@ -406,7 +420,7 @@ def query_entities(
     if cursor is None and offset:
         page_ids = page_ids.offset(offset)
     statement = _ordered(
-        select(*ROW_COLUMNS).where(Entity.id.in_(page_ids.scalar_subquery())),
+        _with_relations(select(*ROW_COLUMNS)).where(Entity.id.in_(page_ids.scalar_subquery())),
         query.order,
         backwards,
     )
@@ -466,7 +480,7 @@ def list_entities_page(
     session: Session, filters: FilterGroups, order: Order, *, offset: int, limit: int | None
 ) -> list[EntityRow]:
     """Rows for the deprecated ``GET /entities``: offset pagination, ordered by ref by default."""
-    statement = select(*ROW_COLUMNS).where(filter_condition(filters))
+    statement = _with_relations(select(*ROW_COLUMNS)).where(filter_condition(filters))
     statement = _ordered(statement, order, False)
     if offset:
         statement = statement.offset(offset)
@@ -527,12 +541,17 @@ def entities_by_refs(
     condition = filter_condition(filters)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        statement = select(*ROW_COLUMNS).where(Entity.ref.in_(chunk), condition)
+        statement = _with_relations(select(*ROW_COLUMNS)).where(Entity.ref.in_(chunk), condition)
         for row in session.connection().execute(statement):
             found[row[1]] = (row[0], row[1], row[2], row[3])
     return found
 
 
-def entity_row(session: Session, ref: str) -> EntityRow | None:
-    row = session.connection().execute(select(*ROW_COLUMNS).where(Entity.ref == ref)).first()
+def entity_row(
+    session: Session, ref: str | None = None, *, uid: str | None = None
+) -> EntityRow | None:
+    """One entity's row by ref (lower-cased) or by uid."""
+    condition = Entity.ref == ref if uid is None else Entity.uid == uid
+    statement = _with_relations(select(*ROW_COLUMNS)).where(condition)
+    row = session.connection().execute(statement).first()
     return (row[0], row[1], row[2], row[3]) if row is not None else None

@@ -19,36 +19,33 @@ from pavedroad.catalog.models import EntityRelation
 from pavedroad.core.db import is_postgres
 
 CHUNK = 500
-# One set-based UPDATE per chunk: aggregate the chunk's relations once (hash aggregate),
-# then join; an affected ref without relations goes back to [].
+# One set-based upsert per chunk: aggregate the chunk's relations once and write a row per
+# existing entity among the refs; an entity without relations gets [].
 _AGGREGATE = {
     "sqlite": """
-        UPDATE entities SET relations = coalesce(stitched.relations, '[]')
-        FROM (
-            SELECT wanted.ref AS ref, (
-                SELECT json_group_array(json_object('type', type, 'targetRef', target_ref))
-                FROM (SELECT DISTINCT type, target_ref FROM relations
-                      WHERE source_ref = wanted.ref ORDER BY type, target_ref)
-            ) AS relations
-            FROM (SELECT value AS ref FROM json_each(:refs)) AS wanted
-        ) AS stitched
-        WHERE entities.ref = stitched.ref
+        INSERT INTO stitched_relations (entity_id, relations)
+        SELECT entities.id, coalesce((
+            SELECT json_group_array(json_object('type', type, 'targetRef', target_ref))
+            FROM (SELECT DISTINCT type, target_ref FROM relations
+                  WHERE source_ref = entities.ref ORDER BY type, target_ref)
+        ), '[]')
+        FROM entities WHERE entities.ref IN (SELECT value FROM json_each(:refs))
+        ON CONFLICT (entity_id) DO UPDATE SET relations = excluded.relations
     """,
     "postgresql": """
-        UPDATE entities SET relations = coalesce(stitched.relations, '[]')
-        FROM (
-            SELECT wanted.ref, grouped.relations
-            FROM unnest(CAST(:refs AS text[])) AS wanted(ref)
-            LEFT JOIN (
-                SELECT source_ref,
-                       json_agg(json_build_object('type', type, 'targetRef', target_ref)
-                                ORDER BY type, target_ref)::text AS relations
-                FROM (SELECT DISTINCT source_ref, type, target_ref FROM relations
-                      WHERE source_ref = ANY(CAST(:refs AS text[]))) AS distinct_relations
-                GROUP BY source_ref
-            ) AS grouped ON grouped.source_ref = wanted.ref
-        ) AS stitched
-        WHERE entities.ref = stitched.ref
+        INSERT INTO stitched_relations (entity_id, relations)
+        SELECT entities.id, coalesce(grouped.relations, '[]')
+        FROM entities
+        LEFT JOIN (
+            SELECT source_ref,
+                   json_agg(json_build_object('type', type, 'targetRef', target_ref)
+                            ORDER BY type, target_ref)::text AS relations
+            FROM (SELECT DISTINCT source_ref, type, target_ref FROM relations
+                  WHERE source_ref = ANY(CAST(:refs AS text[]))) AS distinct_relations
+            GROUP BY source_ref
+        ) AS grouped ON grouped.source_ref = entities.ref
+        WHERE entities.ref = ANY(CAST(:refs AS text[]))
+        ON CONFLICT (entity_id) DO UPDATE SET relations = EXCLUDED.relations
     """,
 }
 

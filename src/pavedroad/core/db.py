@@ -74,7 +74,7 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
             pool_size=4 if writer else 8,
             max_overflow=4 if writer else 12,
         )
-        event.listen(engine, "connect", _sqlite_setup(65536 if writer else 4096))
+        event.listen(engine, "connect", _sqlite_setup(16384 if writer else 4096))
         event.listen(engine, "begin", _begin_immediate if writer else _begin_deferred)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

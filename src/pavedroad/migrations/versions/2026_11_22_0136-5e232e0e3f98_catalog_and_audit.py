@@ -1,8 +1,8 @@
 """catalog and audit
 
-Revision ID: 4aeadf73f7b0
+Revision ID: 5e232e0e3f98
 Revises:
-Create Date: 2026-11-22 01:14:56.323590
+Create Date: 2026-11-22 01:36:04.412916
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "4aeadf73f7b0"
+revision = "5e232e0e3f98"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -91,6 +91,12 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "stitched_relations",
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("relations", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("entity_id", name=op.f("pk_stitched_relations")),
+    )
+    op.create_table(
         "entities",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("uid", sa.String(length=36), nullable=False),
@@ -105,7 +111,6 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
-        sa.Column("relations", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["location_id"],
@@ -118,10 +123,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("uid", name=op.f("uq_entities_uid")),
     )
     with op.batch_alter_table("entities", schema=None) as batch_op:
-        batch_op.create_index("ix_entities_kind_key_ref", ["kind_key", "ref"], unique=False)
         batch_op.create_index(
             "ix_entities_kind_key_name_key", ["kind_key", "name_key"], unique=False
         )
+        batch_op.create_index("ix_entities_kind_key_ref", ["kind_key", "ref"], unique=False)
         batch_op.create_index("ix_entities_location_id", ["location_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_entities_name_key"), ["name_key"], unique=False)
         batch_op.create_index("ix_entities_provider", ["provider"], unique=False)
@@ -193,6 +198,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_entities_kind_key_name_key")
 
     op.drop_table("entities")
+    op.drop_table("stitched_relations")
     with op.batch_alter_table("relations", schema=None) as batch_op:
         batch_op.drop_index("ix_relations_target_ref_type_key")
         batch_op.drop_index("ix_relations_source_ref")

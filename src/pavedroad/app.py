@@ -56,7 +56,8 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     app.state.head_revision = head_revision()
     install_error_handlers(app)
     app.add_middleware(TelemetryMiddleware)
-    app.include_router(catalog_api.router)
+    for router in catalog_api.routers:
+        app.include_router(router)
     _add_operational_routes(app)
     return app
 

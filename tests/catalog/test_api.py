@@ -54,7 +54,11 @@ def org(tmp_path: Path, client: TestClient) -> dict[str, Any]:
 
 
 def names(response: Any) -> list[str]:
-    return [item["metadata"]["name"] for item in response.json()["items"]]
+    return names_of(response.json())
+
+
+def names_of(body: dict[str, Any]) -> list[str]:
+    return [item["metadata"]["name"] for item in body["items"]]
 
 
 @contextmanager
@@ -369,12 +373,32 @@ class TestQueries:
     def test_a_page_costs_the_same_queries_however_many_entities_it_holds(
         self, client: TestClient, runtime: Runtime, org: dict[str, Any]
     ) -> None:
-        client.get("/api/catalog/entities/by-query", params={"limit": 1})  # counts get cached
+        client.get("/api/catalog/entities/by-query", params={"limit": 2})  # the count is cached
         with counting_queries(runtime) as small:
             client.get("/api/catalog/entities/by-query", params={"limit": 1})
         with counting_queries(runtime) as large:
             client.get("/api/catalog/entities/by-query", params={"limit": 10})
         assert len(small) == len(large) <= 4
+
+    def test_a_repeated_request_is_answered_from_the_cache_until_the_catalog_changes(
+        self, client: TestClient, runtime: Runtime, org: dict[str, Any], tmp_path: Path
+    ) -> None:
+        params = {"filter": "kind=user", "limit": 2}
+        first = client.get("/api/catalog/entities/by-query", params=params).json()
+        with counting_queries(runtime) as repeated:
+            assert client.get("/api/catalog/entities/by-query", params=params).json() == first
+        assert [q for q in repeated if "entities" in q] == []  # only the generation was read
+        user = {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "User",
+            "metadata": {"name": "aa"},
+            "spec": {"memberOf": []},
+        }
+        path = write_entities(tmp_path / "aa.yaml", user)
+        client.post("/api/catalog/locations", json={"type": "file", "target": str(path)})
+        after = client.get("/api/catalog/entities/by-query", params=params).json()
+        assert after["totalItems"] == first["totalItems"] + 1
+        assert names_of(after) == ["aa", "ann"]
 
 
 class TestValidation:

@@ -26,11 +26,17 @@ def current_generation(session: Session) -> int:
 
 
 class GenerationCache:
-    """A small LRU of results keyed by what was asked, valid for one generation."""
+    """An LRU of results keyed by what was asked, valid for one generation.
 
-    def __init__(self, max_entries: int = 512) -> None:
-        self._entries: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
+    Bounded by entries and by bytes (responses count their length; a response larger than a
+    tenth of the budget is never kept).
+    """
+
+    def __init__(self, max_entries: int = 1024, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self._entries: OrderedDict[Hashable, tuple[int, object, int]] = OrderedDict()
         self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
@@ -41,13 +47,23 @@ class GenerationCache:
                 self._entries.move_to_end(key)
                 return found[1]  # type: ignore[return-value]
         value = compute()
-        with self._lock:
-            self._entries[key] = (generation, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+        size = len(value) if isinstance(value, bytes | str) else 1024
+        if size <= self._max_bytes // 10:
+            self._store(key, generation, value, size)
         return value
+
+    def _store(self, key: Hashable, generation: int, value: object, size: int) -> None:
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._bytes -= previous[2]
+            self._entries[key] = (generation, value, size)
+            self._bytes += size
+            while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+                _, (_, _, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0

@@ -77,18 +77,28 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_setup(16384 if writer else 4096))
         event.listen(engine, "begin", _begin_immediate if writer else _begin_deferred)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if writer:
+        return create_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    # Readers run in autocommit: a read is then one round trip instead of three (BEGIN, the
+    # query, COMMIT). Each statement sees committed data; a change commits its catalog
+    # generation with it, so cached answers never outlive the data they came from.
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=True,
+        isolation_level="AUTOCOMMIT",
+    )
 
 
 class Database:
-    """The process's connection to its database: a writer and (on SQLite) a separate reader."""
+    """The process's connection to its database: one engine for writers, one for readers."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, writer=True, echo=echo)
-        self.read_engine = (
-            make_engine(url, writer=False, echo=echo) if url.startswith("sqlite") else self.engine
-        )
+        self.read_engine = make_engine(url, writer=False, echo=echo)
         self.session_factory = make_session_factory(self.engine)
         self.read_session_factory = make_session_factory(self.read_engine)
 

@@ -24,13 +24,17 @@ def ingest(kind: str, entities: int) -> dict[str, object]:
     server = start_server(url, WORK / f"data-{kind}")
     try:
         started = time.perf_counter()
-        status, body = request(server, "POST", "/api/catalog/locations", {"type": "glob", "target": f"{folder}/*.yaml"})
+        status, body = request(
+            server, "POST", "/api/catalog/locations", {"type": "glob", "target": f"{folder}/*.yaml"}
+        )
         registered = time.perf_counter() - started
         if status != 201:
             raise SystemExit(f"registration failed with {status}: {body}")
         total = 0
         while total < expected:
-            total = request(server, "GET", "/api/catalog/entities/by-query?limit=1")[1]["totalItems"]
+            total = request(server, "GET", "/api/catalog/entities/by-query?limit=1")[1][
+                "totalItems"
+            ]
             if time.perf_counter() - started > 3600:
                 raise SystemExit(f"only {total} of {expected} entities visible after an hour")
         visible = time.perf_counter() - started
@@ -50,7 +54,9 @@ def ingest(kind: str, entities: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=100_000)
-    parser.add_argument("--database", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    parser.add_argument(
+        "--database", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
     args = parser.parse_args()
     rows = [ingest(kind, args.entities) for kind in args.database]
     print_table(f"Ingest {args.entities:,} entities through POST /api/catalog/locations", rows)

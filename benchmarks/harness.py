@@ -24,7 +24,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT.parent / "shared" / "bench" / "gen_catalog.py"
 WORK = Path(os.environ.get("PAVEDROAD_BENCH_DIR", "/tmp/pavedroad-bench"))
-POSTGRES_ADMIN = os.environ.get("PAVEDROAD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN = os.environ.get(
+    "PAVEDROAD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 PAVEDROAD = Path(sys.executable).with_name("pavedroad")
 
 
@@ -33,9 +35,15 @@ def organisation(entities: int) -> Path:
     folder = WORK / f"org-{entities}"
     if not (folder / "manifest.json").is_file():
         if not GENERATOR.is_file():
-            raise SystemExit(f"{GENERATOR} is missing: the benchmarks need ../shared/bench beside the project")
+            raise SystemExit(
+                f"{GENERATOR} is missing: the benchmarks need ../shared/bench beside the project"
+            )
         shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([sys.executable, str(GENERATOR), str(entities), str(folder)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(GENERATOR), str(entities), str(folder)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return folder
 
 
@@ -49,7 +57,10 @@ def database_url(kind: str, name: str) -> str:
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
-    return POSTGRES_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    return (
+        POSTGRES_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+        + f"/{name}"
+    )
 
 
 def free_port() -> int:
@@ -70,7 +81,9 @@ class Server:
             pid = queue.pop()
             found.append(pid)
             for task in Path(f"/proc/{pid}/task").glob("*"):
-                children = (task / "children").read_text().split() if (task / "children").exists() else []
+                children = (
+                    (task / "children").read_text().split() if (task / "children").exists() else []
+                )
                 queue.extend(int(child) for child in children)
         return found
 
@@ -106,10 +119,12 @@ def start_server(url: str, data_dir: Path, workers: int = 0) -> Server:
         "PAVEDROAD_LOG_LEVEL": "WARNING",
         "PAVEDROAD_WORKERS": str(workers),
     }
-    log = open(WORK / f"server-{port}.log", "wb")
+    log = open(WORK / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         [str(PAVEDROAD), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment, stdout=log, stderr=subprocess.STDOUT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = Server(process, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
@@ -126,7 +141,9 @@ def start_server(url: str, data_dir: Path, workers: int = 0) -> Server:
     raise SystemExit(f"the server did not become ready within 60 s; see {log.name}")
 
 
-def request(server: Server, method: str, path: str, body: Any = None, timeout: float = 3600) -> tuple[int, Any]:
+def request(
+    server: Server, method: str, path: str, body: Any = None, timeout: float = 3600
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     prepared = urllib.request.Request(
         server.base + path, data=data, method=method, headers={"content-type": "application/json"}
@@ -147,4 +164,8 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print("| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
-        print("| " + " | ".join(str(row[h]).ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+        print(
+            "| "
+            + " | ".join(str(row[h]).ljust(w) for h, w in zip(headers, widths, strict=True))
+            + " |"
+        )

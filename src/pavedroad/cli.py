@@ -6,11 +6,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.console import Console
+from typer.core import TyperGroup
 
 from pavedroad import __version__
 from pavedroad.catalog import cli as catalog_cli
@@ -22,7 +23,19 @@ from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
 from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
 
+
+class _Commands(TyperGroup):
+    """Turns a domain error anywhere below into a clear message and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context is private
+        try:
+            return super().invoke(ctx)
+        except PavedroadError as error:
+            fail(error.message, str(error.details.get("hint", "")))
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="pavedroad",
     help="pavedroad: an internal developer platform with a Backstage-compatible catalog.",
     no_args_is_help=True,
@@ -164,8 +177,6 @@ def db_current() -> None:
 def main() -> None:
     try:
         app()
-    except PavedroadError as error:
-        fail(error.message, getattr(error, "details", {}).get("hint", ""))
     except KeyboardInterrupt:
         sys.exit(130)
 

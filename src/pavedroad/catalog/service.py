@@ -42,6 +42,7 @@ from pavedroad.catalog.sources import (
 )
 from pavedroad.config import Settings
 from pavedroad.core.actors import Actor
+from pavedroad.core.db import is_postgres
 from pavedroad.core.errors import ConflictError, InputError, NotFoundError
 
 FileCallback = Callable[[FileResult], None]
@@ -155,13 +156,22 @@ def refresh_locations(
 def refresh_due_locations(
     session: Session, catalog: Catalog, *, actor: Actor
 ) -> list[LocationRefresh]:
+    """Refresh every location whose turn has come.
+
+    On PostgreSQL the due locations are claimed with ``FOR UPDATE SKIP LOCKED``, so several
+    server processes or replicas never read the same location at the same time; on SQLite the
+    writer lock taken at the start of the transaction serialises them.
+    """
     now = datetime.now(UTC)
-    due = session.scalars(
+    due = (
         select(Location.id)
         .where((Location.next_refresh_at.is_(None)) | (Location.next_refresh_at <= now))
         .order_by(Location.created_at)
-    ).all()
-    return refresh_locations(session, catalog, due, actor=actor) if due else []
+    )
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    ids = session.scalars(due).all()
+    return refresh_locations(session, catalog, ids, actor=actor) if ids else []
 
 
 def _ingest_batch(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,12 +13,12 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from pavedroad import __version__
+from pavedroad import demo as demo_organisation
 from pavedroad.catalog import cli as catalog_cli
 from pavedroad.catalog import service as catalog_service
 from pavedroad.cli_support import fail, runtime_for_cli
 from pavedroad.config import Settings, get_settings
 from pavedroad.core import migrations
-from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
 from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
 
@@ -48,7 +47,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_cli.app, name="catalog")
 
 console = Console(stderr=True)
-DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog-info.yaml"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -85,14 +83,11 @@ def demo(
     migrations.upgrade(settings.resolved_database_url)
     runtime = runtime_for_cli(settings)
     with runtime.db.session() as session:
-        target = str(DEMO_CATALOG.resolve())
-        if catalog_service.find_location(session, "file", target) is None:
-            refreshed = catalog_service.register_locations(
-                session, runtime.catalog, [("file", target)], actor=Actor.system("demo")
-            )[0]
+        loaded = demo_organisation.load(session, runtime.catalog)
+        if loaded is not None:
             console.print(
-                f"[green]Loaded the demo organisation:[/] {refreshed.report.entities} entities "
-                f"from {refreshed.report.files} files"
+                f"[green]Loaded the demo organisation:[/] {loaded.report.entities} entities "
+                f"from {loaded.report.files} files"
             )
         count = catalog_service.count_entities(session)
     runtime.close()

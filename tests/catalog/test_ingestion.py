@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pavedroad import demo
 from pavedroad.audit.models import AuditEvent
 from pavedroad.catalog import queries, service
 from pavedroad.catalog.models import Entity, EntityRelation, IngestionError
@@ -488,12 +489,14 @@ class TestGitLocations:
         assert result.location.status == "failed"
 
 
-def test_the_demo_organisation_loads_without_a_single_error(
+def test_the_demo_organisation_loads_once_without_a_single_error(
     session: Session, runtime: Runtime
 ) -> None:
-    demo = Path(service.__file__).parents[1] / "demo" / "catalog-info.yaml"
-    [result] = register(session, runtime, demo)
+    result = demo.load(session, runtime.catalog)
+    session.commit()
+    assert result is not None
     assert [e.message for e in result.report.errors] == []
+    assert demo.load(session, runtime.catalog) is None
     kinds: dict[str, Any] = {}
     for kind in session.scalars(select(Entity.kind_key)):
         kinds[kind] = kinds.get(kind, 0) + 1

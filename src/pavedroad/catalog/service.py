@@ -44,6 +44,7 @@ from pavedroad.config import Settings
 from pavedroad.core.actors import Actor
 from pavedroad.core.db import is_postgres
 from pavedroad.core.errors import ConflictError, InputError, NotFoundError
+from pavedroad.core.prefetch import prefetched
 
 FileCallback = Callable[[FileResult], None]
 """Called after each file a location led to has been read (for progress bars)."""
@@ -241,12 +242,15 @@ class _LocationRun:
         self.reconciler = Reconciler(
             session, Owner(location_id=location.id), actor=actor, owner_names=names
         )
-        self.files = read_location_files(
-            opened.tree,
-            opened.entry_paths,
-            catalog.pipeline,
-            origin=location_name(location),
-            max_depth=catalog.settings.catalog.max_location_depth,
+        # Files are read and validated on another thread while earlier ones are written.
+        self.files = prefetched(
+            read_location_files(
+                opened.tree,
+                opened.entry_paths,
+                catalog.pipeline,
+                origin=location_name(location),
+                max_depth=catalog.settings.catalog.max_location_depth,
+            )
         )
         self.seen: list[_FileSeen] = []
         self._next: FileResult | None = None

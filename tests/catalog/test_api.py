@@ -251,6 +251,27 @@ class TestQueries:
             client.get("/api/catalog/entities/by-query", params={"filter": "metadata.title"})
         ) == ["search-ui"]
 
+    def test_list_items_answer_backstages_item_filters(
+        self, client: TestClient, org: dict[str, Any]
+    ) -> None:
+        def query(filter_: str) -> list[str]:
+            return names(client.get("/api/catalog/entities/by-query", params={"filter": filter_}))
+
+        assert query("metadata.tags.pci=true") == ["checkout"]
+        assert query("spec.dependson.resource:default/orders-db") == ["checkout"]
+        assert query("metadata.tags.pci=false") == []
+        assert query("metadata.annotations.backstage.io/managed-by-location") != []
+
+    def test_uid_filters_and_facets(self, client: TestClient, org: dict[str, Any]) -> None:
+        uid = client.get("/api/catalog/entities/by-name/user/default/cy").json()["metadata"]["uid"]
+        assert names(
+            client.get("/api/catalog/entities/by-query", params={"filter": f"metadata.uid={uid}"})
+        ) == ["cy"]
+        facets = client.get(
+            "/api/catalog/entity-facets", params={"facet": "metadata.uid", "filter": "kind=user"}
+        )
+        assert {"value": uid, "count": 1} in facets.json()["facets"]["metadata.uid"]
+
     def test_relation_filters(self, client: TestClient, org: dict[str, Any]) -> None:
         params = {"filter": "relations.memberOf=group:default/team-a"}
         assert sorted(names(client.get("/api/catalog/entities/by-query", params=params))) == [

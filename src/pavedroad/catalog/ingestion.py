@@ -60,7 +60,7 @@ ENTITY_COLUMNS = (
 )
 
 
-def _search_order(row: tuple[int, str, str | None, str | None]) -> tuple[str, str, int]:
+def _search_order(row: tuple[int, str, str | None, str | None, bool]) -> tuple[str, str, int]:
     return row[1], row[2] or "", row[0]
 
 
@@ -297,9 +297,9 @@ class Reconciler:
             self._affected.add(processed.ref)
             self._affected.update(relation.target for relation in processed.relations)
         search = [
-            (entity_id, key, value, original)
+            (entity_id, key, value, original, in_array)
             for entity_id, processed, _ in written
-            for key, value, original in search_rows(processed.entity)
+            for key, value, original, in_array in search_rows(processed.entity)
         ]
         # Inserting in index order keeps the (key, value) index's pages hot: several times
         # faster than arrival order once the table no longer fits the cache.
@@ -307,7 +307,7 @@ class Reconciler:
         bulk_insert(
             self.session,
             EntitySearch.__tablename__,
-            ("entity_id", "key", "value", "original_value"),
+            ("entity_id", "key", "value", "original_value", "in_array"),
             search,
         )
         bulk_insert(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -131,6 +132,9 @@ class EntitySearch(Base):
     key: Mapped[str] = mapped_column(String(200))
     value: Mapped[str | None] = mapped_column(String(200))
     original_value: Mapped[str | None] = mapped_column(String(200))
+    # A string item of a list: ``metadata.tags = java`` then also matches the existence
+    # filter ``metadata.tags.java`` (Backstage stores a second row for that).
+    in_array: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EntityRelation(Base):

@@ -109,10 +109,30 @@ def _statement(key: str, values: tuple[str, ...] | None) -> ColumnElement[bool]:
         return Entity.ref.in_(sources)
     if key == "relations":
         return false() if values is not None else Entity.ref.in_(select(EntityRelation.source_ref))
-    rows = select(EntitySearch.entity_id).where(EntitySearch.key == key)
+    return Entity.id.in_(search_ids(key, values))
+
+
+def search_ids(key: str, values: tuple[str, ...] | None) -> Select[Any]:
+    """Ids of entities whose search rows match ``key`` (``= values``, or present).
+
+    ``metadata.tags.java`` (present, or ``= true``) also matches a list item: the row
+    ``metadata.tags = java`` marked ``in_array``, for every way of splitting the key at a dot.
+    """
+    condition: ColumnElement[bool] = EntitySearch.key == key
     if values is not None:
-        rows = rows.where(EntitySearch.value.in_(values))
-    return Entity.id.in_(rows)
+        condition = and_(condition, EntitySearch.value.in_(values))
+    if values is None or "true" in values:
+        items = [
+            and_(
+                EntitySearch.key == key[:dot],
+                EntitySearch.value == key[dot + 1 :],
+                EntitySearch.in_array,
+            )
+            for dot, char in enumerate(key)
+            if char == "." and 0 < dot < len(key) - 1
+        ]
+        condition = or_(condition, *items)
+    return select(EntitySearch.entity_id).where(condition)
 
 
 FTS = table(FTS_TABLE, column("rowid", Integer), column("text", Text))
@@ -129,11 +149,14 @@ def full_text_condition(
     escape = "\\" if escaped != needle else None
     if fields:
         keys = [f.strip().lower() for f in fields if f.strip()]
-        return Entity.id.in_(
+        matches: ColumnElement[bool] = Entity.id.in_(
             select(EntitySearch.entity_id).where(
                 EntitySearch.key.in_(keys), EntitySearch.value.like(pattern, escape=escape)
             )
         )
+        if "metadata.uid" in keys:  # kept on the entity, not in the search rows
+            matches = or_(matches, Entity.uid.like(pattern, escape=escape))
+        return matches
     if dialect == "sqlite" and len(needle) >= 3:
         # A quoted FTS5 phrase over trigrams is a substring match, three times faster than
         # LIKE on the same index.
@@ -160,10 +183,7 @@ def _statement_ids(key: str, values: tuple[str, ...] | None) -> IdSet | None:
     if key == "relations" or key.startswith("relations."):
         condition = _statement(key, values)
         return select(Entity.id).where(condition)
-    rows = select(EntitySearch.entity_id).where(EntitySearch.key == key)
-    if values is not None:
-        rows = rows.where(EntitySearch.value.in_(values))
-    return rows
+    return search_ids(key, values)
 
 
 def _group_ids(group: list[Statement]) -> IdSet | None:
@@ -510,7 +530,9 @@ def facets(
 def _facet(session: Session, key: str, filters: FilterGroups) -> list[dict[str, Any]]:
     condition = filter_condition(filters)
     statement: Select[Any, int]
-    if key.startswith("relations."):
+    if key == "metadata.uid":  # kept on the entity, not in the search rows
+        statement = select(Entity.uid, func.count()).where(condition).group_by(Entity.uid)
+    elif key.startswith("relations."):
         statement = (
             select(EntityRelation.target_ref, func.count(func.distinct(EntityRelation.source_ref)))
             .join(Entity, Entity.ref == EntityRelation.source_ref)

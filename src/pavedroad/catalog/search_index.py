@@ -1,10 +1,14 @@
 """Flattening an entity into Backstage's search rows, and the text the full-text filter scans.
 
 Rules (Backstage's ``buildEntitySearch``): nested keys are joined with dots; list items keep the
-list's key, and a string item also yields ``<key>.<item> = true`` (so ``metadata.tags.java``
-works as an existence filter); keys and values are lower-cased; ``null`` is a row without value;
-a key over 200 characters is dropped, a value over 200 characters is kept without its value.
-``relations`` are not flattened here: relation filters are answered from the relations table.
+list's key; keys and values are lower-cased; ``null`` is a row without value; a key over 200
+characters is dropped, a value over 200 characters is kept without its value.
+
+Two departures that keep the table a sixth smaller without changing what filters match:
+Backstage also writes ``<key>.<item> = true`` for every string in a list (so that
+``metadata.tags.java`` works as an existence filter); here such rows are marked ``in_array``
+instead and the filter asks for them (see ``queries``). ``metadata.uid`` is answered from the
+entities table. ``relations`` are answered from the relations table.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ MAX_VALUE_LENGTH = 200
 _SKIPPED = {"attachments", "relations", "status"}
 _SKIPPED_METADATA = {"name", "namespace", "uid", "etag"}
 
-SearchRow = tuple[str, str | None, str | None]
+SearchRow = tuple[str, str | None, str | None, bool]
+Found = dict[tuple[str, str | None], tuple[str | None, bool]]
 
 
 def search_rows(entity: dict[str, Any]) -> list[SearchRow]:
-    """``(key, value, original_value)`` rows of an entity, deduplicated on (key, value)."""
-    found: dict[tuple[str, str | None], str | None] = {}
+    """``(key, value, original_value, in_array)`` rows, deduplicated on (key, value)."""
+    found: Found = {}
     for key, value in entity.items():
         if key in _SKIPPED:
             continue
@@ -32,12 +37,14 @@ def search_rows(entity: dict[str, Any]) -> list[SearchRow]:
             continue
         _flatten(str(key).lower(), value, found)
     metadata = entity.get("metadata") or {}
-    for key in ("name", "namespace", "uid"):
+    for key in ("name", "namespace"):
         _flatten(f"metadata.{key}", metadata.get(key), found)
-    return [(key, value, original) for (key, value), original in found.items()]
+    return [
+        (key, value, original, in_array) for (key, value), (original, in_array) in found.items()
+    ]
 
 
-def _flatten(key: str, value: Any, found: dict[tuple[str, str | None], str | None]) -> None:
+def _flatten(key: str, value: Any, found: Found, in_array: bool = False) -> None:
     # Written for speed: this runs for every field of every entity during ingestion.
     kind = type(value)
     if kind is dict:
@@ -46,11 +53,7 @@ def _flatten(key: str, value: Any, found: dict[tuple[str, str | None], str | Non
         return
     if kind is list:
         for item in value:
-            _flatten(key, item, found)
-            if type(item) is str:
-                marker = f"{key}.{item}".lower()
-                if len(marker) <= MAX_KEY_LENGTH:
-                    found.setdefault((marker, "true"), "true")
+            _flatten(key, item, found, type(item) is str)
         return
     if len(key) > MAX_KEY_LENGTH:
         return
@@ -61,13 +64,16 @@ def _flatten(key: str, value: Any, found: dict[tuple[str, str | None], str | Non
     else:
         original = _text(value)
     if original is None:
-        found.setdefault((key, None), None)
+        found.setdefault((key, None), (None, False))
         return
     lowered = original.lower()
     if len(lowered) > MAX_VALUE_LENGTH:
-        found.setdefault((key, None), None)
+        found.setdefault((key, None), (None, False))
+    elif (key, lowered) in found:
+        if in_array and not found[(key, lowered)][1]:
+            found[(key, lowered)] = (found[(key, lowered)][0], True)
     else:
-        found.setdefault((key, lowered), original)
+        found[(key, lowered)] = (original, in_array)
 
 
 def _text(value: Any) -> str | None:

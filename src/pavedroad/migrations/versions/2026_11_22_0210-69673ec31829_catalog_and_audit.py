@@ -1,8 +1,8 @@
 """catalog and audit
 
-Revision ID: 5e232e0e3f98
+Revision ID: 69673ec31829
 Revises:
-Create Date: 2026-11-22 01:36:04.412916
+Create Date: 2026-11-22 02:10:07.329586
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "5e232e0e3f98"
+revision = "69673ec31829"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("value", sa.String(length=200), nullable=True),
         sa.Column("original_value", sa.String(length=200), nullable=True),
+        sa.Column("in_array", sa.Boolean(), nullable=False),
     )
     with op.batch_alter_table("entity_search", schema=None) as batch_op:
         batch_op.create_index("ix_entity_search_entity_id", ["entity_id"], unique=False)

@@ -258,7 +258,7 @@ class TestQueries:
             return names(client.get("/api/catalog/entities/by-query", params={"filter": filter_}))
 
         assert query("metadata.tags.pci=true") == ["checkout"]
-        assert query("spec.dependson.resource:default/orders-db") == ["checkout"]
+        assert query("spec.dependson.resource:orders-db") == ["checkout"]  # as written
         assert query("metadata.tags.pci=false") == []
         assert query("metadata.annotations.backstage.io/managed-by-location") != []
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pavedroad.catalog.models import CatalogState
@@ -21,8 +21,18 @@ from pavedroad.catalog.models import CatalogState
 T = TypeVar("T")
 
 
+GENERATION_SQL = "SELECT generation FROM catalog_state WHERE id = 1"
+
+
 def current_generation(session: Session) -> int:
     return session.scalar(select(CatalogState.generation).where(CatalogState.id == 1)) or 0
+
+
+def read_generation(engine: Engine) -> int:
+    """The generation, read on a bare connection: the cheapest possible round trip."""
+    with engine.connect() as connection:
+        value = connection.exec_driver_sql(GENERATION_SQL).scalar()
+    return int(value or 0)
 
 
 class GenerationCache:
@@ -40,7 +50,14 @@ class GenerationCache:
         self._lock = threading.Lock()
 
     def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-        generation = current_generation(session)
+        return self.get_or_compute_at(current_generation(session), key, compute)
+
+    def get_or_compute_at(self, generation: int, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value of ``key`` at ``generation``, computing (and keeping) it if needed.
+
+        Read the generation *before* computing: a value computed after a change committed is
+        then filed under the older generation and never served again, which is only wasteful.
+        """
         with self._lock:
             found = self._entries.get(key)
             if found is not None and found[0] == generation:

@@ -82,12 +82,14 @@ def make_engine(url: str, *, writer: bool = True, echo: bool = False) -> Engine:
     # Readers run in autocommit: a read is then one round trip instead of three (BEGIN, the
     # query, COMMIT). Each statement sees committed data; a change commits its catalog
     # generation with it, so cached answers never outlive the data they came from.
+    # No pre-ping on readers: it would double the round trips of every read. A connection the
+    # server dropped fails one read, is discarded, and the next read gets a fresh one.
     return create_engine(
         url,
         echo=echo,
-        pool_size=5,
-        max_overflow=10,
-        pool_pre_ping=True,
+        pool_size=16,
+        max_overflow=0,
+        pool_recycle=600,
         isolation_level="AUTOCOMMIT",
     )
 

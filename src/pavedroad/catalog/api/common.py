@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from pavedroad.catalog import queries
 from pavedroad.catalog.entity_json import entity_bytes, entity_dict, project
+from pavedroad.catalog.read_cache import read_generation
 from pavedroad.runtime import Runtime
 
 PREFIX = "/api/catalog"
@@ -57,5 +58,10 @@ def cached_read(runtime: Runtime, request: Request, produce: Callable[[Session],
     answered with one primary-key lookup; any change to the catalog is seen at once.
     """
     key = ("response", request.url.path, tuple(sorted(request.query_params.multi_items())))
-    with runtime.db.read_session() as session:
-        return runtime.catalog.cache.get_or_compute(session, key, lambda: produce(session))
+    generation = read_generation(runtime.db.read_engine)
+
+    def compute() -> bytes:
+        with runtime.db.read_session() as session:
+            return produce(session)
+
+    return runtime.catalog.cache.get_or_compute_at(generation, key, compute)

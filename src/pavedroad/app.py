@@ -22,6 +22,7 @@ from pavedroad.core.migrations import current_revision, head_revision
 from pavedroad.core.telemetry import TelemetryMiddleware, configure_logging, metrics_text
 from pavedroad.core.web import configure_read_threads, install_error_handlers, json_response
 from pavedroad.runtime import Runtime, build_runtime
+from pavedroad.web import landing
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     app.add_middleware(TelemetryMiddleware)
     for router in catalog_api.routers:
         app.include_router(router)
+    app.include_router(landing.router)
     _add_operational_routes(app)
     return app
 

@@ -79,7 +79,10 @@ def demo(
 ) -> None:
     """Set up the embedded database, load the demo organisation and start the portal."""
     settings = _settings_with(host, port)
-    configure_logging(settings.log_level, "console")
+    if "log_format" not in settings.model_fields_set:  # a person is watching: readable lines
+        settings = settings.with_overrides(log_format="console")
+        os.environ["PAVEDROAD_LOG_FORMAT"] = "console"
+    configure_logging(settings.log_level, settings.log_format)
     migrations.upgrade(settings.resolved_database_url)
     runtime = runtime_for_cli(settings)
     with runtime.db.session() as session:

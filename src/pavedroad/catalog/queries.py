@@ -36,7 +36,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch, StitchedRelations
+from pavedroad.catalog.models import (
+    Entity,
+    EntityRelation,
+    EntitySearch,
+    IngestionError,
+    StitchedRelations,
+)
 from pavedroad.catalog.read_cache import GenerationCache
 from pavedroad.catalog.text_search import FTS_TABLE
 from pavedroad.core.errors import InputError
@@ -567,6 +573,14 @@ def entities_by_refs(
         for row in session.connection().execute(statement):
             found[row[1]] = (row[0], row[1], row[2], row[3])
     return found
+
+
+def error_summary(session: Session) -> list[tuple[str | None, int]]:
+    """Ingestion errors per location (or provider), for overviews."""
+    rows = session.execute(
+        select(IngestionError.location_id, func.count()).group_by(IngestionError.location_id)
+    ).all()
+    return [(location_id, int(count)) for location_id, count in rows]
 
 
 def entity_row(

@@ -250,7 +250,9 @@ class _LocationRun:
                 catalog.pipeline,
                 origin=location_name(location),
                 max_depth=catalog.settings.catalog.max_location_depth,
-            )
+            ),
+            # Enough files to cover a write batch: the reader keeps going while one is written.
+            depth=64,
         )
         self.seen: list[_FileSeen] = []
         self._next: FileResult | None = None

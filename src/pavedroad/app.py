@@ -53,7 +53,7 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    configure_read_threads(4 if runtime.db.is_postgres else 1)
+    configure_read_threads(1)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
     app.add_middleware(TelemetryMiddleware)

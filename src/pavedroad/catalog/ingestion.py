@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from pavedroad.audit import service as audit
@@ -38,7 +38,7 @@ from pavedroad.catalog.reading import FileProblem, FileResult
 from pavedroad.catalog.search_index import full_text, search_rows
 from pavedroad.catalog.stitching import ends_of_relations_from, restitch
 from pavedroad.core.actors import Actor
-from pavedroad.core.db import allocate_ids, bulk_insert
+from pavedroad.core.db import allocate_ids, bulk_insert, is_postgres
 from pavedroad.core.telemetry import CATALOG_INGEST_ERRORS, CATALOG_INGESTED
 
 BATCH_SIZE = 2000
@@ -358,6 +358,8 @@ class Reconciler:
             restitch(self.session, self._affected)
         if self.report.created or self.report.updated:
             mark_changed(self.session)
+        if self.report.created + self.report.updated + self.report.deleted >= REPLAN_AFTER:
+            refresh_planner_statistics(self.session)
         self._replace_errors()
         return self.report
 
@@ -415,6 +417,19 @@ def delete_entities(
         restitch(session, affected)
     mark_changed(session)
     return affected
+
+
+REPLAN_AFTER = 10_000
+
+
+def refresh_planner_statistics(session: Session) -> None:
+    """After a large change, tell the database's query planner what the tables now hold, so
+    that the next filter is planned for 100,000 entities and not for the empty catalog."""
+    if is_postgres(session):
+        session.execute(text("ANALYZE entities, entity_search, relations, stitched_relations"))
+    else:
+        session.connection().exec_driver_sql("PRAGMA analysis_limit=1000")
+        session.connection().exec_driver_sql("PRAGMA optimize")
 
 
 def mark_changed(session: Session) -> None:

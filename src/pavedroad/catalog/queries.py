@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     and_,
     column,
+    exists,
     false,
     func,
     intersect,
@@ -34,7 +35,7 @@ from sqlalchemy import (
     true,
     union,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from pavedroad.catalog.models import (
     Entity,
@@ -124,21 +125,21 @@ def search_ids(key: str, values: tuple[str, ...] | None) -> Select[Any]:
     ``metadata.tags.java`` (present, or ``= true``) also matches a list item: the row
     ``metadata.tags = java`` marked ``in_array``, for every way of splitting the key at a dot.
     """
-    condition: ColumnElement[bool] = EntitySearch.key == key
+    return select(EntitySearch.entity_id).where(_search_condition(EntitySearch, key, values))
+
+
+def _search_condition(rows: Any, key: str, values: tuple[str, ...] | None) -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = rows.key == key
     if values is not None:
-        condition = and_(condition, EntitySearch.value.in_(values))
+        condition = and_(condition, rows.value.in_(values))
     if values is None or "true" in values:
         items = [
-            and_(
-                EntitySearch.key == key[:dot],
-                EntitySearch.value == key[dot + 1 :],
-                EntitySearch.in_array,
-            )
+            and_(rows.key == key[:dot], rows.value == key[dot + 1 :], rows.in_array)
             for dot, char in enumerate(key)
             if char == "." and 0 < dot < len(key) - 1
         ]
         condition = or_(condition, *items)
-    return select(EntitySearch.entity_id).where(condition)
+    return condition
 
 
 FTS = table(FTS_TABLE, column("rowid", Integer), column("text", Text))
@@ -173,30 +174,83 @@ def full_text_condition(
 
 # -- filters as sets of entity ids -------------------------------------------------------------
 #
-# A filter over search rows is answered best as a set of entity ids built from the search index
-# (intersected within a parameter, united across parameters): counting such a set never touches
-# the wide entities table, and the page query can then pick the cheaper of two plans.
+# A filter over search rows is answered best as a set of entity ids built from the search index:
+# counting such a set never touches the wide entities table, and the page query can pick the
+# cheaper of two plans. Within a parameter (AND) the statement matching the fewest entities
+# drives and the others are probed per id; their sizes are counted once per catalog generation.
 
 IdSet = Select[Any] | CompoundSelect[Any]
+Sizes = dict[Statement, int]
 SCAN_IN_ORDER_ABOVE = 2000
 
 
-def _statement_ids(key: str, values: tuple[str, ...] | None) -> IdSet | None:
+def _statement_ids(key: str, values: tuple[str, ...] | None) -> Select[Any] | None:
     """Ids matching one statement; None when it matches every entity."""
     column = _COLUMN_KEYS.get(key)
     if column is not None:
         return None if values is None else select(Entity.id).where(column.in_(values))
     if key == "relations" or key.startswith("relations."):
-        condition = _statement(key, values)
-        return select(Entity.id).where(condition)
+        return select(Entity.id).where(_statement(key, values))
     return search_ids(key, values)
 
 
-def _group_ids(group: list[Statement]) -> IdSet | None:
-    parts = [ids for ids in (_statement_ids(k, v) for k, v in group) if ids is not None]
-    if not parts:
+def _probe(key: str, values: tuple[str, ...] | None, entity_id: Any) -> ColumnElement[bool]:
+    """Whether the entity ``entity_id`` (a column of the driving query) matches a statement."""
+    column = _COLUMN_KEYS.get(key)
+    if column is not None:
+        other = aliased(Entity)
+        return exists().where(other.id == entity_id, getattr(other, column.key).in_(values or ()))
+    if key == "relations" or key.startswith("relations."):
+        other = aliased(Entity)
+        return exists().where(other.id == entity_id, _statement_on(other, key, values))
+    rows = aliased(EntitySearch)
+    return exists().where(rows.entity_id == entity_id, _search_condition(rows, key, values))
+
+
+def _statement_on(entity: Any, key: str, values: tuple[str, ...] | None) -> ColumnElement[bool]:
+    relation_type = key.removeprefix("relations.")
+    sources = select(EntityRelation.source_ref).where(EntityRelation.type_key == relation_type)
+    if key == "relations":
+        sources = select(EntityRelation.source_ref)
+    if values is not None:
+        sources = sources.where(EntityRelation.target_ref.in_(values))
+    condition: ColumnElement[bool] = entity.ref.in_(sources)
+    return condition
+
+
+def _group_ids(group: list[Statement], sizes: Sizes | None = None) -> Select[Any] | None:
+    statements = [(k, v) for k, v in group if _statement_ids(k, v) is not None]
+    if not statements:
         return None
-    return parts[0] if len(parts) == 1 else intersect(*parts)
+    if sizes:
+        statements.sort(key=lambda statement: sizes.get(statement, 0))
+    (key, values), *others = statements
+    driver = _statement_ids(key, values)
+    assert driver is not None
+    if not others:
+        return driver
+    entity_id = driver.selected_columns[0]
+    return driver.where(*(_probe(k, v, entity_id) for k, v in others))
+
+
+def statement_sizes(session: Session, query: EntityQuery, cache: GenerationCache | None) -> Sizes:
+    """How many entities each statement of a multi-statement parameter matches (cached)."""
+    sizes: Sizes = {}
+    for group in query.filters:
+        if len(group) < 2:
+            continue
+        for statement in group:
+            ids = _statement_ids(*statement)
+            if ids is None or statement in sizes:
+                continue
+
+            def count(ids: Select[Any] = ids) -> int:
+                counted = select(func.count()).select_from(ids.subquery())
+                return session.connection().execute(counted).scalar() or 0
+
+            key = ("statement-size", statement)
+            sizes[statement] = cache.get_or_compute(session, key, count) if cache else count()
+    return sizes
 
 
 def _operand(ids: IdSet) -> Select[Any]:
@@ -216,9 +270,9 @@ def _is_direct(query: EntityQuery) -> bool:
     )
 
 
-def matching_ids(query: EntityQuery, dialect: str) -> IdSet | None:
+def matching_ids(query: EntityQuery, dialect: str, sizes: Sizes | None = None) -> IdSet | None:
     """The ids the filter and full-text term select; None when they select every entity."""
-    groups = [_group_ids(group) for group in query.filters]
+    groups = [_group_ids(group, sizes) for group in query.filters]
     filtered: IdSet | None = None
     if groups and all(group is not None for group in groups):
         present = [group for group in groups if group is not None]
@@ -370,21 +424,42 @@ class EntityQuery:
     term_fields: tuple[str, ...] | None = None
 
     def condition(
-        self, dialect: str = "sqlite", *, scan_in_order: bool = False
+        self, dialect: str = "sqlite", *, scan_in_order: bool = False, sizes: Sizes | None = None
     ) -> ColumnElement[bool]:
         """The WHERE clause for the page query.
 
-        ``scan_in_order``: the set is large, so let SQLite walk the ORDER BY index and test
-        membership (``id + 0`` keeps it from driving the query from the set instead, which
-        would fetch and sort every matching row to return fifty).
+        ``scan_in_order``: many entities match, so walk the ORDER BY index and test each entity
+        (indexed probes) until the page is full; otherwise build the small matching set from
+        its most selective statement and sort it.
         """
         if _is_direct(self):
             return filter_condition(self.filters)
-        ids = matching_ids(self, dialect)
-        if ids is None:
-            return true()
-        column = Entity.id + 0 if scan_in_order and dialect == "sqlite" else Entity.id
-        return column.in_(ids)
+        if scan_in_order:
+            return self._probes(dialect)
+        ids = matching_ids(self, dialect, sizes)
+        return true() if ids is None else Entity.id.in_(ids)
+
+    def _probes(self, dialect: str) -> ColumnElement[bool]:
+        condition = (
+            or_(
+                *(
+                    and_(
+                        *(
+                            filter_condition([[(key, values)]])
+                            if key in _COLUMN_KEYS
+                            else _probe(key, values, Entity.id)
+                            for key, values in group
+                        )
+                    )
+                    for group in self.filters
+                )
+            )
+            if self.filters
+            else true()
+        )
+        if self.term and self.term.strip():
+            condition = and_(condition, full_text_condition(self.term, self.term_fields, dialect))
+        return condition
 
     def cache_key(self) -> tuple[Any, ...]:
         filters = tuple(tuple(group) for group in self.filters)
@@ -436,7 +511,10 @@ def query_entities(
     else:
         total = count_entities(session, query, cache) if with_total else None
     size = total if total is not None else count_entities(session, query, cache)
-    condition = query.condition(dialect, scan_in_order=size > SCAN_IN_ORDER_ABOVE)
+    sizes = statement_sizes(session, query, cache)
+    condition = query.condition(
+        dialect, scan_in_order=_scan_in_order(session, dialect, size, cache), sizes=sizes
+    )
     # Order and cut on ids alone, then fetch the page's bodies: sorting never drags every
     # matching row's JSON through the sorter.
     page_ids = select(Entity.id).where(condition)
@@ -472,6 +550,22 @@ def query_entities(
     return Page(rows, total, next_cursor, prev_cursor)
 
 
+def _scan_in_order(
+    session: Session, dialect: str, matching: int, cache: GenerationCache | None
+) -> bool:
+    """Whether to walk the sort index testing entities rather than sort the matching set.
+
+    PostgreSQL's planner makes this choice itself from its statistics (given the probe form);
+    for SQLite we make it: walking pays when at least a fifth of all entities match.
+    """
+    if dialect == "postgresql":
+        return True
+    if matching <= SCAN_IN_ORDER_ABOVE:
+        return False
+    everything = count_entities(session, EntityQuery([], Order(None)), cache)
+    return matching * 5 >= everything
+
+
 def _positions(session: Session, order: Order, rows: list[EntityRow]) -> list[list[Any]]:
     if order.field is None:
         return [[row[1]] for row in rows]
@@ -494,7 +588,7 @@ def count_entities(
         if _is_direct(query):
             statement = select(func.count()).select_from(Entity).where(query.condition(dialect))
         else:
-            ids = matching_ids(query, dialect)
+            ids = matching_ids(query, dialect, statement_sizes(session, query, cache))
             source = ids.subquery() if ids is not None else Entity.__table__
             statement = select(func.count()).select_from(source)
         return session.connection().execute(statement).scalar() or 0

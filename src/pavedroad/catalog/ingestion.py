@@ -14,35 +14,31 @@ The rules that make the catalog trustworthy live here:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pavedroad.audit import service as audit
 from pavedroad.catalog import text_search
-from pavedroad.catalog.models import (
-    CatalogState,
-    Entity,
-    EntityRelation,
-    EntitySearch,
-    IngestionError,
-    StitchedRelations,
-)
+from pavedroad.catalog.entity_removal import delete_derived, delete_entities
+from pavedroad.catalog.ingestion_errors import store_errors
+from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch, IngestionError
+from pavedroad.catalog.planner_statistics import REPLAN_AFTER, refresh_planner_statistics
 from pavedroad.catalog.processing import ProcessedEntity, content_hash
+from pavedroad.catalog.read_cache import mark_changed
 from pavedroad.catalog.reading import FileProblem, FileResult
 from pavedroad.catalog.search_index import full_text, search_rows
-from pavedroad.catalog.stitching import ends_of_relations_from, restitch
+from pavedroad.catalog.stitching import restitch
 from pavedroad.core.actors import Actor
-from pavedroad.core.db import allocate_ids, bulk_insert, is_postgres
+from pavedroad.core.db import allocate_ids, bulk_insert, chunks
 from pavedroad.core.telemetry import CATALOG_INGEST_ERRORS, CATALOG_INGESTED
 
 BATCH_SIZE = 2000
-CHUNK = 500
 ENTITY_COLUMNS = (
     "uid",
     "ref",
@@ -62,11 +58,6 @@ ENTITY_COLUMNS = (
 
 def _search_order(row: tuple[int, str, str | None, str | None, bool]) -> tuple[str, str, int]:
     return row[1], row[2] or "", row[0]
-
-
-def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,85 +375,3 @@ class Reconciler:
         )
         self.session.execute(delete(IngestionError).where(condition))
         store_errors(self.session, self.owner, self.report.errors, self.now)
-
-
-def delete_derived(session: Session, entity_ids: Sequence[int]) -> set[str]:
-    """Remove the search rows, relations and full-text entries these entities produced;
-    returns the refs whose stored relations that changed."""
-    affected = ends_of_relations_from(session, entity_ids)
-    text_search.forget(session, entity_ids)
-    for chunk in chunks(entity_ids):
-        session.execute(delete(EntitySearch).where(EntitySearch.entity_id.in_(chunk)))
-        session.execute(
-            delete(EntityRelation).where(EntityRelation.originating_entity_id.in_(chunk))
-        )
-    return affected
-
-
-def delete_entities(
-    session: Session, entity_ids: Sequence[int], *, restitch_now: bool = True
-) -> set[str]:
-    """Remove entities with everything derived from them; the one way entities are deleted.
-
-    Returns the refs whose relations changed; they are restitched here unless the caller
-    gathers them to restitch once (``restitch_now=False``).
-    """
-    if not entity_ids:
-        return set()
-    affected = delete_derived(session, entity_ids)
-    for chunk in chunks(entity_ids):
-        session.execute(delete(StitchedRelations).where(StitchedRelations.entity_id.in_(chunk)))
-        session.execute(delete(Entity).where(Entity.id.in_(chunk)))
-    if restitch_now:
-        restitch(session, affected)
-    mark_changed(session)
-    return affected
-
-
-REPLAN_AFTER = 10_000
-
-
-def refresh_planner_statistics(session: Session) -> None:
-    """After a large change, tell the database's query planner what the tables now hold, so
-    that the next filter is planned for 100,000 entities and not for the empty catalog."""
-    if is_postgres(session):
-        session.execute(text("ANALYZE entities, entity_search, relations, stitched_relations"))
-    else:
-        session.connection().exec_driver_sql("PRAGMA analysis_limit=1000")
-        session.connection().exec_driver_sql("PRAGMA optimize")
-
-
-def mark_changed(session: Session) -> None:
-    """Tell every reader's cache that the entities changed (committed with the change)."""
-    bumped = session.execute(
-        update(CatalogState)
-        .where(CatalogState.id == 1)
-        .values(generation=CatalogState.generation + 1)
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(insert(CatalogState).values(id=1, generation=1))
-
-
-def store_errors(
-    session: Session, owner: Owner, problems: Sequence[FileProblem], now: datetime
-) -> None:
-    rows = [
-        {
-            "location_id": owner.location_id,
-            "provider": owner.provider,
-            "file": p.file,
-            "document_index": p.document_index,
-            "line": p.line,
-            "column": p.column,
-            "entity_ref": p.entity_ref,
-            "field": p.field,
-            "category": p.category,
-            "message": p.message,
-            "hint": p.hint,
-            "stage": p.stage,
-            "created_at": now,
-        }
-        for p in problems
-    ]
-    if rows:
-        session.execute(insert(IngestionError), rows)

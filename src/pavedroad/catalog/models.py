@@ -125,7 +125,7 @@ class EntitySearch(Base):
     )
     # No surrogate key and no foreign key: millions of rows are written per large ingest, and
     # every index or per-row constraint trigger costs seconds there. Rows are removed with
-    # their entity by ``ingestion.delete_entities``, the only path that deletes entities.
+    # their entity by ``entity_removal.delete_entities``, the only path that deletes entities.
     __mapper_args__ = {"primary_key": ["entity_id", "key", "value"]}
 
     entity_id: Mapped[int] = mapped_column(Integer)

@@ -5,20 +5,59 @@ unreadable (not a mapping, no apiVersion/kind/metadata.name); :func:`check_metad
 field-format and schema policies every entity must pass. Kind-specific rules live in ``kinds``.
 Each problem carries a category equal to the label Backstage's verdict uses in the conformance
 data, the field path, and a hint that says how to fix it.
+
+Name rules and suggestions live in ``names``; :class:`Problem` and the common schema messages
+in ``problems``; the names other modules import from here are re-exported.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-Path = tuple[str | int, ...]
+from pavedroad.catalog.names import (
+    OBJECT_NAME,
+    check_name,
+    is_object_name,
+    suggest_label,
+    suggest_name,
+)
+from pavedroad.catalog.problems import (
+    Path,
+    Problem,
+    describe,
+    dotted,
+    format_problem,
+    missing,
+    pointer,
+    wrong_type,
+)
 
-OBJECT_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+__all__ = [
+    "API_VERSION_SUFFIX",
+    "DNS_LABEL",
+    "DNS_SUBDOMAIN_LABEL",
+    "KIND",
+    "OBJECT_NAME",
+    "ROOT_FIELDS",
+    "SCHEMA_ROOT_FIELDS",
+    "TAG",
+    "Path",
+    "Problem",
+    "check_envelope",
+    "check_metadata",
+    "describe",
+    "dotted",
+    "get_path",
+    "is_object_name",
+    "kind_not_allowed",
+    "missing",
+    "pointer",
+    "wrong_type",
+]
+
 DNS_LABEL = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$")
 DNS_SUBDOMAIN_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 API_VERSION_SUFFIX = re.compile(r"^[a-z0-9A-Z]+$")
@@ -26,134 +65,6 @@ KIND = re.compile(r"^[a-zA-Z][a-z0-9A-Z]*$")
 TAG = re.compile(r"^[a-z0-9:+#]+(\-[a-z0-9:+#]+)*$")
 ROOT_FIELDS = ("apiVersion", "kind", "metadata", "spec")
 SCHEMA_ROOT_FIELDS = (*ROOT_FIELDS, "relations", "status")
-
-# Letters from other scripts that render like ASCII ones; named in errors so that a name which
-# "looks right" but is refused makes sense to the person who typed or pasted it.
-_LOOKALIKES = {
-    "а": "a",
-    "е": "e",
-    "о": "o",
-    "р": "p",
-    "с": "c",
-    "у": "y",
-    "х": "x",
-    "і": "i",
-    "ј": "j",
-    "ѕ": "s",
-    "һ": "h",
-    "ԁ": "d",
-    "ɡ": "g",
-    "А": "A",
-    "В": "B",
-    "Е": "E",
-    "К": "K",
-    "М": "M",
-    "Н": "H",
-    "О": "O",
-    "Р": "P",
-    "С": "C",
-    "Т": "T",
-    "Х": "X",
-    "ο": "o",
-    "α": "a",
-    "ν": "v",
-    "ρ": "p",
-    "τ": "t",
-    "ι": "i",
-    "κ": "k",
-    "Α": "A",
-    "Β": "B",
-    "Ε": "E",
-    "Ζ": "Z",
-    "Η": "H",
-    "Ι": "I",
-    "Κ": "K",
-    "Μ": "M",
-    "Ν": "N",
-    "Ο": "O",
-    "Ρ": "P",
-    "Τ": "T",
-    "Υ": "Y",
-    "Χ": "X",
-    "‐": "-",
-    "‑": "-",
-    "‒": "-",
-    "–": "-",
-    "—": "-",
-    "−": "-",
-    "․": ".",
-    "ı": "i",
-}
-
-
-@dataclass(slots=True)
-class Problem:
-    """One thing wrong with a document: what, where (field path), how to fix, and its category.
-
-    ``fatal`` problems are those Backstage raises before validation; they make the whole file
-    unreadable for Backstage too.
-    """
-
-    category: str
-    message: str
-    path: Path = ()
-    hint: str = ""
-    fatal: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def field_path(self) -> str:
-        return dotted(self.path)
-
-
-def dotted(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "<root>"
-
-
-def pointer(path: Path) -> str:
-    """The JSON pointer Backstage's schema messages use (``/spec``), or ``<root>``."""
-    return "".join(f"/{part}" for part in path) or "<root>"
-
-
-def missing(path: Path, name: str, hint: str = "") -> Problem:
-    return Problem(
-        f"schema:{pointer(path)} must have required property '{name}'",
-        f"{dotted((*path, name))} is required",
-        (*path, name),
-        hint,
-    )
-
-
-def wrong_type(path: Path, expected: str, value: Any, hint: str = "") -> Problem:
-    return Problem(
-        f"schema:{pointer(path)} must be {expected}",
-        f"{dotted(path)} must be {_article(expected)}, found {describe(value)}",
-        path,
-        hint,
-    )
-
-
-def _article(expected: str) -> str:
-    return f"an {expected}" if expected[0] in "aeio" else f"a {expected}"
-
-
-def describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f'the string "{value}"' if len(value) < 80 else "a long string"
-    if isinstance(value, list):
-        return f"a list of {len(value)} item(s)"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 # -- envelope ---------------------------------------------------------------------------------
@@ -236,32 +147,22 @@ def check_metadata(entity: dict[str, Any]) -> list[Problem]:
     problems.extend(_check_api_version(entity["apiVersion"]))
     if not _is_valid_kind(entity["kind"]):
         problems.append(
-            _format_problem("kind", entity["kind"], "a letter followed by letters and digits")
+            format_problem("kind", entity["kind"], "a letter followed by letters and digits")
         )
     metadata = entity["metadata"]
-    problems.extend(_check_name(metadata["name"]))
+    problems.extend(check_name(metadata["name"]))
     namespace = metadata.get("namespace")
     if namespace is not None and not _is_dns_label(namespace):
         problems.append(
-            _format_problem(
+            format_problem(
                 "metadata.namespace",
                 namespace,
                 "lower-case letters and digits separated by '-', at most 63 characters",
-                hint=f'e.g. "namespace: {_suggest_label(namespace)}"',
+                hint=f'e.g. "namespace: {suggest_label(namespace)}"',
             )
         )
     problems.extend(_check_meta_fields(metadata))
     return problems
-
-
-def _format_problem(field_name: str, value: Any, expected: str, *, hint: str = "") -> Problem:
-    path = tuple(field_name.split("."))
-    return Problem(
-        f"field-format:{field_name}",
-        f'{field_name} "{value}" is not valid: expected {expected}',
-        path,
-        hint,
-    )
 
 
 def _check_api_version(value: str) -> list[Problem]:
@@ -275,7 +176,7 @@ def _check_api_version(value: str) -> list[Problem]:
     if valid:
         return []
     return [
-        _format_problem(
+        format_problem(
             "apiVersion",
             value,
             "an optional DNS-name prefix and a version of letters and digits, like "
@@ -297,61 +198,6 @@ def _is_dns_subdomain(value: str) -> bool:
     return 1 <= len(value) <= 253 and all(
         len(label) <= 63 and DNS_SUBDOMAIN_LABEL.match(label) for label in value.split(".")
     )
-
-
-def is_object_name(value: Any) -> bool:
-    return isinstance(value, str) and 1 <= len(value) <= 63 and OBJECT_NAME.match(value) is not None
-
-
-def _check_name(name: str) -> list[Problem]:
-    if is_object_name(name):
-        return []
-    expected = "letters and digits separated by '-', '_' or '.', at most 63 characters"
-    problem = _format_problem("metadata.name", name, expected)
-    lookalike = _first_lookalike(name)
-    if lookalike:
-        char, position, ascii_char = lookalike
-        problem.message += (
-            f'; character {position + 1} is "{char}" '
-            f"({unicodedata.name(char, f'U+{ord(char):04X}')}),"
-            f' which looks like "{ascii_char}" but is not ASCII'
-        )
-        problem.hint = f'retype the name in plain ASCII, e.g. "{_to_ascii(name)}"'
-    elif len(name) > 63:
-        problem.message += f"; it has {len(name)} characters"
-        problem.hint = f'shorten it to 63 characters or fewer, e.g. "{name[:63].rstrip("-_.")}"'
-    else:
-        problem.hint = f'e.g. "name: {_suggest_name(name)}"'
-    return [problem]
-
-
-def _first_lookalike(text: str) -> tuple[str, int, str] | None:
-    for position, char in enumerate(text):
-        if ord(char) < 128:
-            continue
-        ascii_char = _LOOKALIKES.get(char) or unicodedata.normalize("NFKD", char)[:1]
-        if ascii_char and ord(ascii_char) < 128:
-            return char, position, ascii_char
-        return char, position, "?"
-    return None
-
-
-def _to_ascii(text: str) -> str:
-    converted = "".join(
-        _LOOKALIKES.get(c) or unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
-        for c in text
-    )
-    return _suggest_name(converted)
-
-
-def _suggest_name(value: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-_.")[:63].strip("-_.")
-    return cleaned or "my-service"
-
-
-def _suggest_label(value: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")[:63].strip("-")
-    return cleaned or "default"
 
 
 def _check_meta_fields(metadata: dict[str, Any]) -> list[Problem]:
@@ -385,7 +231,7 @@ def _check_key_values(metadata: dict[str, Any], which: str) -> list[Problem]:
                     "prefix and "
                     "'/', then letters and digits separated by '-', '_' or '.'",
                     path,
-                    f'e.g. "example.com/{_suggest_name(str(key).rpartition("/")[2])}"',
+                    f'e.g. "example.com/{suggest_name(str(key).rpartition("/")[2])}"',
                 )
             )
         if not isinstance(value, str):
@@ -428,7 +274,7 @@ def _check_tags(tags: Any) -> list[Problem]:
                     f'tag "{tag}" is not valid: expected lower-case letters, digits and ":+#" '
                     "separated by '-', at most 63 characters",
                     ("metadata", "tags", index),
-                    f'e.g. "{_suggest_label(tag)}"',
+                    f'e.g. "{suggest_label(tag)}"',
                 )
             )
     return problems

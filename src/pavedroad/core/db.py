@@ -16,6 +16,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+CHUNK = 500
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -174,6 +175,12 @@ def bulk_insert(
         cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in pieces small enough for one ``IN (...)`` list or one batch of rows."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def allocate_ids(session: Session, table: str, count: int) -> list[int]:

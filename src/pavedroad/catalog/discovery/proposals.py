@@ -30,11 +30,11 @@ from pavedroad.catalog.discovery.naming import (
 )
 from pavedroad.catalog.discovery.owners import OwnerGuess, guess_owner
 from pavedroad.catalog.discovery.targets import Checkout, open_target
-from pavedroad.catalog.ingestion import chunks
 from pavedroad.catalog.models import Entity
 from pavedroad.catalog.refs import DEFAULT_NAMESPACE
 from pavedroad.catalog.sources import SourceError
 from pavedroad.config import Settings
+from pavedroad.core.db import chunks
 
 SOURCE_LOCATION = "backstage.io/source-location"
 PROJECT_SLUG = "github.com/project-slug"

@@ -121,18 +121,6 @@ class TestOperationalEndpoints:
         ):
             assert path in paths
 
-    def test_the_front_page_says_what_is_in_the_catalog(
-        self, client: TestClient, runtime: Runtime
-    ) -> None:
-        from pavedroad import demo
-
-        with runtime.db.session() as session:
-            demo.load(session, runtime.catalog)
-        page = client.get("/")
-        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert "<strong>267</strong> entities" in page.text
-        assert "<td>Component</td><td>58</td>" in page.text
-
     def test_unknown_routes_answer_in_backstages_error_shape(self, client: TestClient) -> None:
         body = client.get("/api/nope").json()
         assert body["error"]["name"] == "NotFoundError"

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from pavedroad import __version__
 from pavedroad.catalog import api as catalog_api
 from pavedroad.catalog import jobs as catalog_jobs
+from pavedroad.catalog.views import routes as catalog_views
 from pavedroad.config import get_settings
 from pavedroad.core.db import ping
 from pavedroad.core.errors import ServiceUnavailableError
@@ -22,7 +23,10 @@ from pavedroad.core.migrations import current_revision, head_revision
 from pavedroad.core.telemetry import TelemetryMiddleware, configure_logging, metrics_text
 from pavedroad.core.web import configure_read_threads, install_error_handlers, json_response
 from pavedroad.runtime import Runtime, build_runtime
-from pavedroad.web import landing
+from pavedroad.web import home
+from pavedroad.web.errors import error_page
+from pavedroad.web.static_files import CachedStaticFiles
+from pavedroad.web.templating import STATIC
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,10 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     app.add_middleware(TelemetryMiddleware)
     for router in catalog_api.routers:
         app.include_router(router)
-    app.include_router(landing.router)
+    for router in (home.router, catalog_views.router):
+        app.include_router(router)
+    app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
+    app.state.html_error_page = error_page
     _add_operational_routes(app)
     return app
 

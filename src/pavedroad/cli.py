@@ -82,6 +82,7 @@ def demo(
     if "log_format" not in settings.model_fields_set:  # a person is watching: readable lines
         settings = settings.with_overrides(log_format="console")
         os.environ["PAVEDROAD_LOG_FORMAT"] = "console"
+        get_settings.cache_clear()  # the server process reads its settings again
     configure_logging(settings.log_level, settings.log_format)
     migrations.upgrade(settings.resolved_database_url)
     runtime = runtime_for_cli(settings)

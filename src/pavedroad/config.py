@@ -58,6 +58,16 @@ class CatalogSettings(BaseModel):
     git_timeout_seconds: int = Field(120, gt=0)
 
 
+class PortalSettings(BaseModel):
+    """The web portal."""
+
+    title: str = Field("pavedroad", description="Shown in the top bar and page titles.")
+    default_user_ref: str = Field(
+        "user:default/guest",
+        description="Who the portal acts as until sign-in exists (a User entity ref).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Read once per process through :func:`get_settings`."""
 
@@ -80,6 +90,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     base_url: str = Field("", description="Public URL of the portal; defaults to http://host:port.")
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     plugins_disabled: list[str] = Field(
         default_factory=list, description="Entry-point names of plugins not to load."
     )

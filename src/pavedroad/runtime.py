@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pluggy
 
 from pavedroad.catalog import hooks as catalog_hooks
+from pavedroad.catalog.hooks import EntityPageTab
 from pavedroad.catalog.kinds import BuiltinKinds
 from pavedroad.catalog.processing import EntityPipeline
 from pavedroad.catalog.service import Catalog
+from pavedroad.catalog.views.tabs import BuiltinTabs
 from pavedroad.config import Settings, get_settings
 from pavedroad.core.db import Database
 from pavedroad.core.plugins import make_plugin_manager
@@ -27,6 +29,7 @@ class Runtime:
     db: Database
     plugins: pluggy.PluginManager
     catalog: Catalog
+    entity_tabs: list[EntityPageTab]
 
     def close(self) -> None:
         self.db.dispose()
@@ -38,7 +41,7 @@ def build_runtime(
     settings = settings or get_settings()
     plugins = make_plugin_manager(
         HOOKSPEC_MODULES,
-        [BuiltinKinds()],
+        [BuiltinKinds(), BuiltinTabs()],
         load_entry_points=load_entry_points,
         disabled=settings.plugins_disabled,
     )
@@ -49,6 +52,12 @@ def build_runtime(
         p for group in plugins.hook.pavedroad_catalog_providers(settings=settings) for p in group
     ]
     pipeline = EntityPipeline(processors, settings.catalog.allowed_kinds)
+    tabs = [
+        t for group in plugins.hook.pavedroad_entity_page_tabs(settings=settings) for t in group
+    ]
+    tabs.sort(key=lambda tab: (tab.order, tab.title))
     catalog = Catalog(settings=settings, pipeline=pipeline, providers=providers)
     database = db or Database(settings.resolved_database_url)
-    return Runtime(settings=settings, db=database, plugins=plugins, catalog=catalog)
+    return Runtime(
+        settings=settings, db=database, plugins=plugins, catalog=catalog, entity_tabs=tabs
+    )

@@ -63,3 +63,42 @@ def pavedroad_catalog_processors(settings: Settings) -> Sequence[EntityProcessor
 @hookspec
 def pavedroad_catalog_providers(settings: Settings) -> Sequence[EntityProvider]:  # type: ignore[empty-body]
     """Entity providers this plugin contributes."""
+
+
+@dataclass(slots=True)
+class TabContext:
+    """What a tab of an entity page is rendered from (inside a read-only session)."""
+
+    entity: dict[str, Any]
+    ref: str
+    session: Any  # sqlalchemy.orm.Session; Any keeps plugins free of SQLAlchemy types
+    runtime: Any  # pavedroad.runtime.Runtime
+    viewer: Any  # pavedroad.web.viewer.Viewer
+    query: dict[str, str]  # the page's query parameters (a tab's own options)
+
+
+@runtime_checkable
+class EntityPageTab(Protocol):
+    """A tab on entity pages (CI/CD, Deployments, Health, Docs, ... add theirs).
+
+    ``applies_to`` decides per entity whether the tab is shown; ``render`` returns the tab's
+    HTML (a fragment, without the page around it).
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def order(self) -> int: ...
+
+    def applies_to(self, entity: dict[str, Any]) -> bool: ...
+
+    def render(self, context: TabContext) -> str: ...
+
+
+@hookspec
+def pavedroad_entity_page_tabs(settings: Settings) -> Sequence[EntityPageTab]:  # type: ignore[empty-body]
+    """Tabs this plugin adds to entity pages."""

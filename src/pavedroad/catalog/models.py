@@ -185,3 +185,24 @@ class IngestionError(Base):
     # read, syntax, envelope (Backstage too refuses the whole file), validation, or conflict.
     stage: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EntityStar(Base):
+    """An entity someone starred, by ref (a star survives the entity being re-ingested)."""
+
+    __tablename__ = "entity_stars"
+
+    user_ref: Mapped[str] = mapped_column(String(400), primary_key=True)
+    entity_ref: Mapped[str] = mapped_column(String(400), primary_key=True)
+    starred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EntityVisit(Base):
+    """When someone last opened an entity's page (for "recently visited")."""
+
+    __tablename__ = "entity_visits"
+    __table_args__ = (Index("ix_entity_visits_user_ref_visited_at", "user_ref", "visited_at"),)
+
+    user_ref: Mapped[str] = mapped_column(String(400), primary_key=True)
+    entity_ref: Mapped[str] = mapped_column(String(400), primary_key=True)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -74,3 +74,24 @@ def ref_of(entity: dict[str, Any]) -> str:
 def normalise_ref(ref: str) -> str:
     """A ref string as stored: parsed strictly (kind required) and lower-cased."""
     return str(parse_ref(ref))
+
+
+def entity_path(ref: str) -> str:
+    """The portal page of an entity: ``/catalog/<namespace>/<kind>/<name>``."""
+    parsed = parse_ref(ref, default_kind="component")
+    return f"/catalog/{parsed.namespace.lower()}/{parsed.kind.lower()}/{parsed.name}"
+
+
+def short_ref(
+    ref: str, *, default_kind: str | None = None, namespace: str = DEFAULT_NAMESPACE
+) -> str:
+    """A ref as people write it: kind and namespace left out when they are the defaults."""
+    parsed = parse_ref(ref, default_kind=default_kind or "component")
+    text = (
+        parsed.name
+        if parsed.namespace.lower() == namespace
+        else f"{parsed.namespace}/{parsed.name}"
+    )
+    if default_kind is None or parsed.kind.lower() != default_kind.lower():
+        text = f"{parsed.kind.lower()}:{text}"
+    return text

@@ -87,9 +87,25 @@ def error_body(request: Request, status: int, error: dict[str, Any]) -> dict[str
     }
 
 
+HtmlErrorPage = Callable[[Request, int, str], Response]
+"""Renders an error as a page for people (set on ``app.state.html_error_page`` by the portal)."""
+
+
+def _as_page(request: Request, status: int, message: str) -> Response | None:
+    """The error as an HTML page when a browser asked for a page (not for the API)."""
+    renderer: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if renderer is None or not wants_html or request.url.path.startswith("/api/"):
+        return None
+    return renderer(request, status, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PavedroadError)
     async def domain_error(request: Request, error: PavedroadError) -> Response:
+        page = _as_page(request, error.status_code, error.message)
+        if page is not None:
+            return page
         return json_response(
             error_body(request, error.status_code, error.to_dict()), error.status_code
         )
@@ -111,6 +127,9 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(error.detail)
         if error.status_code == 404 and message == "Not Found":
             message = f"No route for {request.method} {request.url.path}"
+        page = _as_page(request, error.status_code, message)
+        if page is not None:
+            return page
         body = error_body(request, error.status_code, {"name": name, "message": message})
         return json_response(body, error.status_code, headers=getattr(error, "headers", None))
 
@@ -121,12 +140,17 @@ def install_error_handlers(app: FastAPI) -> None:
             "Internal error; the server log has the details under request id "
             f"{request_id_var.get()}"
         )
+        page = _as_page(request, 500, "Something went wrong on our side.")
+        if page is not None:
+            return page
         return json_response(error_body(request, 500, {"name": "Error", "message": message}), 500)
 
 
 async def allow_default_actor(request: Request, permission: str) -> Actor:
     """Before identity exists: everyone acts as the configured default user."""
-    return Actor(ref="user:default/guest")
+    settings = getattr(getattr(request.app.state, "runtime", None), "settings", None)
+    ref = settings.portal.default_user_ref if settings is not None else "user:default/guest"
+    return Actor(ref=ref.lower())
 
 
 def require(permission: str) -> Callable[[Request], Awaitable[Actor]]:

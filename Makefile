@@ -17,6 +17,12 @@ $(STAMP):
 
 setup: $(STAMP)  ## create .venv with pinned dependencies
 
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):  # the browser tests drive Debian's chromium; apt-get brings it when missing
+	@echo "Installing Debian's chromium for the browser tests (apt-get)"
+	apt-get install -y --no-install-recommends chromium || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium)
+
 demo: setup  ## set up, load the demo organisation and start the portal on http://127.0.0.1:8000
 	$(BIN)/pavedroad demo
 
@@ -28,7 +34,7 @@ lint: setup  ## formatting, lint and types
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint  ## every check and every test, on SQLite and PostgreSQL
+test: lint $(CHROMIUM)  ## every check and every test (SQLite, PostgreSQL, a real browser)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 format: setup

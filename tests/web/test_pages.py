@@ -95,6 +95,11 @@ class TestCatalog:
         assert "User</span>" in kinds  # still offered, with its count
         assert re.search(r'value="Component" checked>', kinds)
 
+    def test_facet_counts_follow_the_text_filter(self, portal: TestClient) -> None:
+        page = portal.get("/catalog?q=checkout", headers=HTML).text
+        kinds = page.split('id="facet-kind"')[1].split("</fieldset>")[0]
+        assert "User</span>" not in kinds  # no user matches "checkout"
+
     def test_owned_by_me_and_text_filter(self, portal: TestClient) -> None:
         assert len(rows(portal.get("/catalog?owned=me", headers=HTML).text)) == 7
         page = portal.get("/catalog?q=checkout", headers=HTML).text

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch, IngestionError
-from pavedroad.catalog.queries.filters import FilterGroups, filter_condition
+from pavedroad.catalog.queries.filters import FilterGroups, filter_condition, full_text_condition
 from pavedroad.catalog.read_cache import GenerationCache
 
 
@@ -18,21 +18,29 @@ def facets(
     names: Sequence[str],
     filters: FilterGroups,
     cache: GenerationCache | None = None,
+    term: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Counts of entities per value of each facet, most common first."""
+    """Counts of entities per value of each facet, most common first; ``term`` applies the
+    full-text filter too (so that counts match a page filtered by text)."""
     result: dict[str, list[dict[str, Any]]] = {}
+    term = (term or "").strip() or None
     for name in names:
-        key = ("facet", name.lower(), tuple(tuple(group) for group in filters))
+        key = ("facet", name.lower(), tuple(tuple(group) for group in filters), term)
 
         def compute(name: str = name) -> list[dict[str, Any]]:
-            return _facet(session, name.lower(), filters)
+            return _facet(session, name.lower(), filters, term)
 
         result[name] = cache.get_or_compute(session, key, compute) if cache else compute()
     return result
 
 
-def _facet(session: Session, key: str, filters: FilterGroups) -> list[dict[str, Any]]:
+def _facet(
+    session: Session, key: str, filters: FilterGroups, term: str | None
+) -> list[dict[str, Any]]:
     condition = filter_condition(filters)
+    if term:
+        dialect = session.get_bind().dialect.name
+        condition = and_(condition, full_text_condition(term, None, dialect))
     statement: Select[Any, int]
     if key == "metadata.uid":  # kept on the entity, not in the search rows
         statement = select(Entity.uid, func.count()).where(condition).group_by(Entity.uid)
@@ -49,7 +57,7 @@ def _facet(session: Session, key: str, filters: FilterGroups) -> list[dict[str, 
             .where(EntitySearch.key == key, EntitySearch.value.is_not(None))
             .group_by(EntitySearch.value)
         )
-        if filters:
+        if filters or term:
             statement = statement.where(
                 EntitySearch.entity_id.in_(select(Entity.id).where(condition))
             )

@@ -236,9 +236,9 @@ def _facet_counts(
     result = []
     for facet in FACETS:
         groups = filter_groups(view, viewer, stars, skip=facet.param)
-        counts = queries.facets(session, [facet.key], groups, cache=runtime.catalog.cache)[
-            facet.key
-        ]
+        counts = queries.facets(
+            session, [facet.key], groups, cache=runtime.catalog.cache, term=view.text
+        )[facet.key]
         selected = view.selected.get(facet.param, [])
         chosen = [c for c in counts if str(c["value"]).lower() in {s.lower() for s in selected}]
         others = [c for c in counts if c not in chosen][: max(0, facet.shown - len(chosen))]

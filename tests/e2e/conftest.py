@@ -1,0 +1,111 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real portal on 127.0.0.1.
+
+The portal is started as people start it (``pavedroad demo``: migrations, demo organisation,
+server) in a scratch data folder, acting as Esi Mensah of the demo's checkout team. Every test
+saves a screenshot of the page it checks under ``test-artifacts/screenshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+CHROMIUM = os.environ.get("PAVEDROAD_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+VIEWER = "user:default/esi.mensah"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("portal")
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "PAVEDROAD_DATA_DIR": str(data),
+        "PAVEDROAD_DATABASE_URL": "",
+        "PAVEDROAD_PORT": str(port),
+        "PAVEDROAD_WORKERS": "1",
+        "PAVEDROAD_CATALOG__REFRESH_INTERVAL_SECONDS": "0",
+        "PAVEDROAD_PORTAL__DEFAULT_USER_REF": VIEWER,
+    }
+    command = [str(Path(sys.executable).with_name("pavedroad")), "demo", "--port", str(port)]
+    log = open(data / "server.log", "wb")  # noqa: SIM115 - open for the server's lifetime
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the portal exited: {(data / 'server.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        raise RuntimeError("the portal did not become ready within 60 s")
+    yield url
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium is not at {CHROMIUM}: the browser tests need Debian's chromium "
+            "(`apt-get install chromium`; `make test` installs it when missing)"
+        )
+    launched = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, portal_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(base_url=portal_url, viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = request.node.name.replace("[", "-").replace("]", "")
+    opened.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    context.close()

@@ -109,7 +109,9 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
-def start_server(url: str, data_dir: Path, workers: int = 0) -> Server:
+def start_server(
+    url: str, data_dir: Path, workers: int = 0, extra_env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     environment = {
         **os.environ,
@@ -118,6 +120,7 @@ def start_server(url: str, data_dir: Path, workers: int = 0) -> Server:
         "PAVEDROAD_CATALOG__REFRESH_INTERVAL_SECONDS": "0",
         "PAVEDROAD_LOG_LEVEL": "WARNING",
         "PAVEDROAD_WORKERS": str(workers),
+        **(extra_env or {}),
     }
     log = open(WORK / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(

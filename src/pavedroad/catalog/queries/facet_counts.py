@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
 from pavedroad.catalog.models import Entity, EntityRelation, EntitySearch, IngestionError
-from pavedroad.catalog.queries.filters import FilterGroups, filter_condition, full_text_condition
+from pavedroad.catalog.queries.entity_query import EntityQuery, matching_ids, statement_sizes
+from pavedroad.catalog.queries.filters import FilterGroups, IdSet
+from pavedroad.catalog.queries.listing import count_entities
+from pavedroad.catalog.queries.ordering import Order
 from pavedroad.catalog.read_cache import GenerationCache
 
 
@@ -28,19 +31,37 @@ def facets(
         key = ("facet", name.lower(), tuple(tuple(group) for group in filters), term)
 
         def compute(name: str = name) -> list[dict[str, Any]]:
-            return _facet(session, name.lower(), filters, term)
+            few = _few(session, filters, term, cache)
+            return _facet(session, name.lower(), _entity_ids(session, filters, term, cache), few)
 
         result[name] = cache.get_or_compute(session, key, compute) if cache else compute()
     return result
 
 
-def _facet(
-    session: Session, key: str, filters: FilterGroups, term: str | None
-) -> list[dict[str, Any]]:
-    condition = filter_condition(filters)
-    if term:
-        dialect = session.get_bind().dialect.name
-        condition = and_(condition, full_text_condition(term, None, dialect))
+FEW = 5000
+
+
+def _few(
+    session: Session, filters: FilterGroups, term: str | None, cache: GenerationCache | None
+) -> bool:
+    """Whether the filter leaves few entities (then their rows drive the count, not the key)."""
+    if not filters and not term:
+        return False
+    return count_entities(session, EntityQuery(filters, Order(None), term), cache) <= FEW
+
+
+def _entity_ids(
+    session: Session, filters: FilterGroups, term: str | None, cache: GenerationCache | None
+) -> IdSet | None:
+    """The filtered entities as an id set (most selective statement first), None for all."""
+    query = EntityQuery(filters, Order(None), term)
+    return matching_ids(
+        query, session.get_bind().dialect.name, statement_sizes(session, query, cache)
+    )
+
+
+def _facet(session: Session, key: str, ids: IdSet | None, few: bool) -> list[dict[str, Any]]:
+    condition = true() if ids is None else Entity.id.in_(ids)
     statement: Select[Any, int]
     if key == "metadata.uid":  # kept on the entity, not in the search rows
         statement = select(Entity.uid, func.count()).where(condition).group_by(Entity.uid)
@@ -52,15 +73,16 @@ def _facet(
             .group_by(EntityRelation.target_ref)
         )
     else:
+        # With few entities, walk their rows (entity_id index) instead of every row of the
+        # key: ``key || ''`` keeps SQLite from choosing the (key, value) index.
+        key_matches = EntitySearch.key.concat("") == key if few else EntitySearch.key == key
         statement = (
             select(func.min(EntitySearch.original_value), func.count())
-            .where(EntitySearch.key == key, EntitySearch.value.is_not(None))
+            .where(key_matches, EntitySearch.value.is_not(None))
             .group_by(EntitySearch.value)
         )
-        if filters or term:
-            statement = statement.where(
-                EntitySearch.entity_id.in_(select(Entity.id).where(condition))
-            )
+        if ids is not None:
+            statement = statement.where(EntitySearch.entity_id.in_(ids))
     found = [(value, int(count)) for value, count in session.execute(statement)]
     found.sort(key=lambda item: (-item[1], str(item[0]).lower()))
     return [{"value": value, "count": count} for value, count in found]

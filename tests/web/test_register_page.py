@@ -176,6 +176,29 @@ class TestRegisteringPastedYaml:
         [kept] = (settings.data_dir / "registered").glob("payments-*.yaml")
         assert kept.read_bytes() == PAYMENTS.encode()
 
+    def test_unregistering_a_pasted_descriptor_deletes_its_kept_copy(
+        self, portal: TestClient, settings: Settings
+    ) -> None:
+        response = portal.post(
+            "/catalog-import", data={"mode": "yaml", "yaml": PAYMENTS}, follow_redirects=False
+        )
+        location_id = response.headers["location"].split("/")[-1].split("?")[0]
+        [kept] = (settings.data_dir / "registered").glob("payments-*.yaml")
+        assert portal.delete(f"/api/catalog/locations/{location_id}").status_code == 204
+        assert not kept.exists()
+        missing = portal.get("/api/catalog/entities/by-name/component/default/payments")
+        assert missing.status_code == 404
+
+    def test_unregistering_a_file_the_portal_did_not_write_keeps_the_file(
+        self, portal: TestClient, tmp_path: Path
+    ) -> None:
+        own = write(tmp_path / "own" / "catalog-info.yaml", PAYMENTS)
+        created = portal.post("/api/catalog/locations", json={"type": "file", "target": str(own)})
+        assert created.status_code == 201, created.text
+        location_id = created.json()["location"]["id"]
+        assert portal.delete(f"/api/catalog/locations/{location_id}").status_code == 204
+        assert own.read_text() == PAYMENTS
+
     def test_a_descriptor_with_a_problem_registers_nothing(
         self, portal: TestClient, settings: Settings
     ) -> None:

@@ -218,7 +218,10 @@ def unregister(
     runtime = _runtime()
     with runtime.db.session() as session:
         location_id = _location_id(session, location)
+        found = service.get_location(session, location_id)
+        kind, target = found.type, found.target
         count = service.unregister_location(session, location_id, actor=CLI_ACTOR)
+    service.forget_pasted_descriptor(runtime.catalog, kind, target)
     out_console.print(f"Unregistered {location}; {count} entities deleted")
 
 

@@ -143,7 +143,10 @@ def delete_location(
     actor: Annotated[Actor, Depends(require("catalog.location.delete"))],
 ) -> Response:
     with runtime.db.session() as session:
+        location = service.get_location(session, location_id)
+        kind, target = location.type, location.target
         service.unregister_location(session, location_id, actor=actor)
+    service.forget_pasted_descriptor(runtime.catalog, kind, target)
     return Response(status_code=204)
 
 

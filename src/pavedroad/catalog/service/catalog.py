@@ -36,6 +36,11 @@ class Catalog:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
+    @property
+    def pasted_folder(self) -> Path:
+        """Where descriptors pasted into the portal are kept, one file per registration."""
+        return self.settings.data_dir / "registered"
+
 
 @dataclass(slots=True)
 class LocationRefresh:

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -229,6 +230,19 @@ def unregister_location(session: Session, location_id: str, *, actor: Actor) -> 
     )
     session.delete(location)
     return len(refs)
+
+
+def forget_pasted_descriptor(catalog: Catalog, location_type: str, target: str) -> None:
+    """Delete the kept copy of a pasted descriptor once its location is unregistered.
+
+    Only files the portal wrote (under ``pasted_folder``) are touched; call it after the
+    unregistering transaction committed, so a failed unregister keeps the file.
+    """
+    if location_type != "file":
+        return
+    path = Path(target)
+    if path.parent.resolve() == catalog.pasted_folder.resolve():
+        path.unlink(missing_ok=True)
 
 
 def iter_location_ids(session: Session) -> Iterator[str]:

@@ -43,7 +43,6 @@ router = APIRouter(include_in_schema=False)
 navigation.register(navigation.NavItem("Register", "/catalog-import", "⊕", 30))
 
 PASTED_FILE = "descriptor.yaml"  # what problems of pasted text are filed under in a dry run
-REGISTERED_FOLDER = "registered"
 PREVIEW_LIMIT = 50
 READ_AS = {"file": "a file", "glob": "a pattern", "dir": "a folder", "git": "a git repository"}
 TYPE_HELP = {
@@ -162,7 +161,7 @@ def _check_text(runtime: Runtime, text: str) -> Check:
             dry_run = service.dry_run_location(session, runtime.catalog, "file", str(path))
             check = _outcome(session, dry_run)
             if check.entities:
-                kept = registered_path(runtime.catalog.data_dir, text, check.entities[0].name)
+                kept = registered_path(runtime.catalog.pasted_folder, text, check.entities[0].name)
                 existing = service.find_location(session, "file", str(kept.resolve()))
                 if existing is not None:
                     return _already_registered(existing.id)
@@ -262,11 +261,11 @@ def _place_conflicts(problems: list[FileProblem], dry_run: DryRun, text: str) ->
 # -- registering ---------------------------------------------------------------------------------
 
 
-def registered_path(data_dir: Path, text: str, first_name: str) -> Path:
-    """Where pasted YAML is kept: ``registered/<first entity's name>-<content hash>.yaml``."""
+def registered_path(folder: Path, text: str, first_name: str) -> Path:
+    """Where pasted YAML is kept: ``<folder>/<first entity's name>-<content hash>.yaml``."""
     slug = re.sub(r"[^a-z0-9]+", "-", first_name.lower()).strip("-")[:60] or "descriptor"
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    return data_dir / REGISTERED_FOLDER / f"{slug}-{digest}.yaml"
+    return folder / f"{slug}-{digest}.yaml"
 
 
 def register_draft(runtime: Runtime, draft: Draft, actor: Actor) -> str | Check:
@@ -278,7 +277,7 @@ def register_draft(runtime: Runtime, draft: Draft, actor: Actor) -> str | Check:
         check = check_draft(runtime, draft)
         if not check.ok:
             return check
-        path = registered_path(runtime.catalog.data_dir, draft.text, check.entities[0].name)
+        path = registered_path(runtime.catalog.pasted_folder, draft.text, check.entities[0].name)
         target = ("file", str(path.resolve()))
     else:
         path, target = None, (draft.location_type, draft.target)

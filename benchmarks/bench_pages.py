@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_pages.py --entities 100000 --database sqlite postgres
 
+Entity pages are read on every tab that has its own queries (overview, YAML, relations, API).
 Uses the database ``bench_ingest.py`` leaves (loads it first when missing) and ``wrk`` (as in
 ``bench_queries.py``). Each page kind is requested for ``--seconds`` at 1 connection (so the
 latency is the server's render time plus a loopback round trip) and at 16 connections.
@@ -35,6 +36,7 @@ def page_paths(folder: Path) -> tuple[dict[str, list[str]], str]:
                 owners.append(line.split(": ", 1)[1])
     random.Random(11).shuffle(refs)
     users = [name for kind, name in refs if kind == "user"]
+    apis = [name for kind, name in refs if kind == "api"]
     owner_sample = random.Random(3).sample(sorted(set(owners)), 200)
     return (
         {
@@ -48,6 +50,13 @@ def page_paths(folder: Path) -> tuple[dict[str, list[str]], str]:
             ],
             "entity page (overview)": [f"/catalog/default/{k}/{n}" for k, n in refs[:2000]],
             "entity page (yaml tab)": [f"/catalog/default/{k}/{n}?tab=yaml" for k, n in refs[:500]],
+            "entity page (relations tab, depth 2)": [
+                f"/catalog/default/{k}/{n}?tab=relations" for k, n in refs[:500]
+            ],
+            "relations graph.json (depth 2)": [
+                f"/catalog/default/{k}/{n}/graph.json" for k, n in refs[:500]
+            ],
+            "API page (api tab)": [f"/catalog/default/api/{n}?tab=api" for n in apis[:500]],
             "search": [f"/search?q={quote(term)}" for term in FULL_TEXT_TERMS],
             "home": ["/"],
         },

@@ -46,7 +46,7 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_cli.app, name="catalog")
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 

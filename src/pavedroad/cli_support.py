@@ -17,8 +17,9 @@ from pavedroad.core import migrations
 from pavedroad.core.errors import PavedroadError
 from pavedroad.runtime import Runtime, build_runtime
 
-err_console = Console(stderr=True)
-out_console = Console()
+# Messages are not hard-wrapped: a path split over two lines cannot be grepped or copied.
+err_console = Console(stderr=True, soft_wrap=True)
+out_console = Console(soft_wrap=True)
 
 
 class OutputFormat(StrEnum):

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from pavedroad import demo
-from pavedroad.app import create_app
-from pavedroad.config import Settings
-from pavedroad.runtime import Runtime, build_runtime
+from pavedroad.runtime import Runtime
 from tests.catalog.test_api import counting_queries
 
 HTML = {"accept": "text/html"}
 HTMX = {"accept": "text/html", "hx-request": "true"}
-VIEWER = "user:default/esi.mensah"  # a member of team-checkout in the demo organisation
-
-
-@pytest.fixture
-def portal(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
-    """The app acting as Esi Mensah, on the demo organisation."""
-    with runtime.db.session() as session:
-        demo.load(session, runtime.catalog)
-    portal_settings = settings.portal.model_copy(update={"default_user_ref": VIEWER})
-    acting = build_runtime(settings.model_copy(update={"portal": portal_settings}), db=runtime.db)
-    with TestClient(create_app(acting, run_jobs=False)) as client:
-        yield client
 
 
 def rows(html: str) -> list[str]:

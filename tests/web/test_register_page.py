@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from pavedroad import demo
-from pavedroad.app import create_app
 from pavedroad.config import Settings
-from pavedroad.runtime import Runtime, build_runtime
 from tests.helpers import write
 
 HTML = {"accept": "text/html"}
@@ -35,19 +31,6 @@ PAYMENTS = (
   dependsOn: [resource:payments-ledger]
 """
 )
-
-
-@pytest.fixture
-def portal(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
-    """The portal on the demo organisation, acting as Esi Mensah (team-checkout)."""
-    with runtime.db.session() as session:
-        demo.load(session, runtime.catalog)
-    portal_settings = settings.portal.model_copy(
-        update={"default_user_ref": "user:default/esi.mensah"}
-    )
-    acting = build_runtime(settings.model_copy(update={"portal": portal_settings}), db=runtime.db)
-    with TestClient(create_app(acting, run_jobs=False)) as client:
-        yield client
 
 
 def check(portal: TestClient, text: str) -> str:

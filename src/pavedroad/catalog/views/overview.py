@@ -1,5 +1,6 @@
 """What the Overview tab shows: the About card, relations by type, and per kind what matters
-(a group's members and what it owns, a user's teams, a system's parts)."""
+(a group's members and what it owns, a user's teams, a system's parts, a domain's systems, the
+APIs a component provides and consumes, the components behind an API)."""
 
 from __future__ import annotations
 
@@ -51,13 +52,46 @@ LINK_ICONS = {
     "catalog": "▦",
 }
 HIDDEN_ANNOTATIONS = {MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION}
+KIND_NOUNS = {"api": ("API", "APIs")}
+PART_KIND_ORDER = ("system", "component", "api", "resource", "domain")
 
 
-@dataclass(slots=True)
-class Neighbour:
+def kind_noun(kind: str, count: int) -> str:
+    """``3 components``, ``1 API``: a kind as a noun in running text."""
+    singular, plural = KIND_NOUNS.get(kind.lower(), (kind.lower(), f"{kind.lower()}s"))
+    return singular if count == 1 else plural
+
+
+def kind_heading(kind: str, count: int) -> str:
+    """``Components``, ``APIs``: a kind as a heading over a list of that many."""
+    noun = kind_noun(kind, count)
+    return noun[:1].upper() + noun[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A related entity as a line in a list: its name, type, lifecycle and description."""
+
     ref: str
     kind: str
-    label: str
+    title: str
+    type: str | None
+    lifecycle: str | None
+    description: str | None
+    missing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Featured:
+    """A card of related entities that matter for this kind, in groups (``Provides``, ...)."""
+
+    id: str
+    heading: str
+    groups: list[tuple[str, list[Summary]]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(items) for _, items in self.groups)
 
 
 def build(context: TabContext) -> dict[str, Any]:
@@ -73,6 +107,7 @@ def build(context: TabContext) -> dict[str, Any]:
     )
     errors = _errors(context, context.ref)
     annotations = metadata.get("annotations") or {}
+    featured, featured_types = _featured(context, entity["kind"].lower(), grouped)
     return {
         "entity": entity,
         "ref": context.ref,
@@ -90,8 +125,9 @@ def build(context: TabContext) -> dict[str, Any]:
         "relation_groups": [
             (RELATION_LABELS.get(type_, type_), sorted(targets))
             for type_, targets in sorted(grouped.items())
-            if type_ not in ("ownedBy",)
+            if type_ != "ownedBy" and type_ not in featured_types
         ],
+        "featured": featured,
         "errors": errors,
         "is_owner": is_owner,
         "profile": spec.get("profile") if isinstance(spec.get("profile"), dict) else {},
@@ -138,8 +174,93 @@ def _link(link: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _owned_by_kind(refs: list[str]) -> list[tuple[str, list[str]]]:
+def _owned_by_kind(refs: list[str]) -> list[tuple[str, str, str, list[str]]]:
+    """(kind, heading, noun, refs) per kind the entity owns."""
     by_kind: dict[str, list[str]] = defaultdict(list)
     for ref in refs:
         by_kind[ref.split(":", 1)[0]].append(ref)
-    return sorted((kind, sorted(items)) for kind, items in by_kind.items())
+    return [
+        (kind, kind_heading(kind, len(items)), kind_noun(kind, len(items)), sorted(items))
+        for kind, items in sorted(by_kind.items())
+    ]
+
+
+def _featured(
+    context: TabContext, kind: str, grouped: dict[str, list[str]]
+) -> tuple[list[Featured], set[str]]:
+    """The cards of related entities this kind's page leads with, and the relation types they
+    show (left out of the generic Relations card so nothing is listed twice)."""
+    plan: list[tuple[str, str, list[tuple[str | None, str]]]] = []
+    if kind == "system":
+        plan = [("parts", "Parts", [(None, "hasPart")])]
+    elif kind == "domain":
+        plan = [("systems", "Systems", [(None, "hasPart")])]
+    elif kind == "component":
+        plan = [("apis", "APIs", [("Provides", "providesApi"), ("Consumes", "consumesApi")])]
+    elif kind == "api":
+        plan = [
+            (
+                "used-by",
+                "Providers and consumers",
+                [("Provided by", "apiProvidedBy"), ("Consumed by", "apiConsumedBy")],
+            )
+        ]
+    types = {type_ for _, _, sources in plan for _, type_ in sources if grouped.get(type_)}
+    if not types:
+        return [], set()
+    refs = sorted({ref for type_ in types for ref in grouped[type_]})
+    summaries = _summaries(context, refs)
+    cards = []
+    for card_id, heading, sources in plan:
+        groups: list[tuple[str, list[Summary]]] = []
+        for label, type_ in sources:
+            items = [summaries[ref] for ref in sorted(grouped.get(type_, []))]
+            if not items:
+                continue
+            if label is not None:
+                groups.append((label, items))
+                continue
+            by_kind: dict[str, list[Summary]] = defaultdict(list)
+            for item in items:
+                by_kind[item.kind].append(item)
+            for part_kind in sorted(by_kind, key=_part_rank):
+                groups.append(
+                    (kind_heading(part_kind, len(by_kind[part_kind])), by_kind[part_kind])
+                )
+        if groups:
+            cards.append(Featured(card_id, heading, groups))
+    return cards, types
+
+
+def _part_rank(kind: str) -> tuple[int, str]:
+    order = PART_KIND_ORDER
+    return (order.index(kind) if kind in order else len(order), kind)
+
+
+def _summaries(context: TabContext, refs: list[str]) -> dict[str, Summary]:
+    """One query for every listed entity; refs without an entity are listed as missing."""
+    rows = context.session.execute(select(Entity.ref, Entity.body).where(Entity.ref.in_(refs)))
+    bodies = {ref: orjson.loads(body) for ref, body in rows}
+    found: dict[str, Summary] = {}
+    for ref in refs:
+        kind, rest = ref.split(":", 1)
+        body = bodies.get(ref)
+        if body is None:
+            name = rest.split("/", 1)[-1]
+            found[ref] = Summary(ref, kind, name, None, None, None, True)
+            continue
+        metadata, spec = body["metadata"], body.get("spec") or {}
+        found[ref] = Summary(
+            ref,
+            kind,
+            str(metadata.get("title") or metadata["name"]),
+            _text(spec.get("type")),
+            _text(spec.get("lifecycle")),
+            _text(metadata.get("description")),
+            False,
+        )
+    return found
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from pavedroad.catalog.hooks import EntityPageTab, TabContext
-from pavedroad.catalog.views import overview
+from pavedroad.catalog.views import api_tab, overview, relations_graph
 from pavedroad.config import Settings
 from pavedroad.core.plugins import hookimpl
 from pavedroad.web.templating import templates
@@ -34,6 +34,36 @@ class OverviewTab:
 
 
 @dataclass(frozen=True, slots=True)
+class RelationsTab:
+    """The entity's neighbourhood as a graph (with JavaScript) and as lists of links."""
+
+    id: str = "relations"
+    title: str = "Relations"
+    order: int = 20
+
+    def applies_to(self, entity: dict[str, Any]) -> bool:
+        return True
+
+    def render(self, context: TabContext) -> str:
+        return fragment("catalog/tabs/relations.html", **relations_graph.build(context))
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTab:
+    """An API's definition: Swagger UI for OpenAPI, highlighted source for the others."""
+
+    id: str = "api"
+    title: str = "API"
+    order: int = 30
+
+    def applies_to(self, entity: dict[str, Any]) -> bool:
+        return str(entity.get("kind", "")).lower() == "api"
+
+    def render(self, context: TabContext) -> str:
+        return fragment("catalog/tabs/api.html", **api_tab.build(context))
+
+
+@dataclass(frozen=True, slots=True)
 class YamlTab:
     id: str = "yaml"
     title: str = "YAML"
@@ -51,4 +81,4 @@ class YamlTab:
 class BuiltinTabs:
     @hookimpl
     def pavedroad_entity_page_tabs(self, settings: Settings) -> Sequence[EntityPageTab]:
-        return [OverviewTab(), YamlTab()]
+        return [OverviewTab(), RelationsTab(), ApiTab(), YamlTab()]

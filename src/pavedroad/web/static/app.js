@@ -70,6 +70,10 @@
     if (window.hljs) document.querySelectorAll("pre code[class*='language-']").forEach(function (block) { window.hljs.highlightElement(block); });
   });
   document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id === "tab-panel") {
+      var selected = document.querySelector('.tabs [role="tab"][aria-selected="true"]');
+      if (selected) event.target.setAttribute("aria-labelledby", selected.id);
+    }
     if (window.hljs) event.target.querySelectorAll("pre code[class*='language-']").forEach(function (block) { window.hljs.highlightElement(block); });
     foldFacets(event.target);
   });

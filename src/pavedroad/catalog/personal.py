@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pavedroad.audit import service as audit
 from pavedroad.catalog.models import EntityStar, EntityVisit
 from pavedroad.core.actors import Actor
+from pavedroad.core.db import upsert
 
 RECENT_LIMIT = 10
 
@@ -18,7 +19,8 @@ RECENT_LIMIT = 10
 def star(session: Session, entity_ref: str, *, actor: Actor) -> None:
     if is_starred(session, actor.ref, entity_ref):
         return
-    session.add(EntityStar(user_ref=actor.ref, entity_ref=entity_ref, starred_at=datetime.now(UTC)))
+    values = {"user_ref": actor.ref, "entity_ref": entity_ref, "starred_at": datetime.now(UTC)}
+    upsert(session, EntityStar, values, keys=("user_ref", "entity_ref"))
     audit.record(session, actor=actor, event="catalog.entity.starred", target=entity_ref)
 
 
@@ -52,14 +54,8 @@ def starred(session: Session, user_ref: str) -> Sequence[str]:
 
 def record_visit(session: Session, user_ref: str, entity_ref: str) -> None:
     """Remember that ``user_ref`` opened ``entity_ref`` now (one row per pair, kept current)."""
-    now = datetime.now(UTC)
-    updated = session.execute(
-        update(EntityVisit)
-        .where(EntityVisit.user_ref == user_ref, EntityVisit.entity_ref == entity_ref)
-        .values(visited_at=now)
-    )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(EntityVisit(user_ref=user_ref, entity_ref=entity_ref, visited_at=now))
+    values = {"user_ref": user_ref, "entity_ref": entity_ref, "visited_at": datetime.now(UTC)}
+    upsert(session, EntityVisit, values, keys=("user_ref", "entity_ref"), update=("visited_at",))
 
 
 def recent(session: Session, user_ref: str, limit: int = RECENT_LIMIT) -> Sequence[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -205,3 +206,26 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int]:
 
 def ping(session: Session) -> None:
     session.execute(text("SELECT 1"))
+
+
+def upsert(
+    session: Session,
+    table: Any,
+    values: dict[str, Any],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str] = (),
+) -> None:
+    """Insert a row, or on a clash of ``keys`` update the ``update`` columns (or do nothing).
+
+    One statement, so two requests writing the same row at once cannot both insert it.
+    """
+    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    statement = dialect_insert(table).values(**values)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={column: values[column] for column in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(statement)

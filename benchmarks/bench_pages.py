@@ -68,7 +68,7 @@ def measure(kind: str, entities: int, seconds: int) -> list[dict[str, object]]:
     url = ensure_loaded(kind, entities)
     paths, user = page_paths(organisation(entities))
     server = start_server(
-        url, WORK / f"data-{kind}", extra_env={"PAVEDROAD_PORTAL__DEFAULT_USER_REF": user}
+        url, WORK / f"data-{kind}", extra_env={"PAVEDROAD_AUTH__DEMO_USER_REF": user}
     )
     rows: list[dict[str, object]] = []
     try:

@@ -32,6 +32,7 @@ ADMIN_POSTGRES_URL = os.environ.get(
 )
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CONFORMANCE = SHARED / "conformance"
+TESTER = "user:default/tester"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -80,10 +81,16 @@ def database_url(
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The embedded setup in demo mode: every request acts as TESTER, an administrator.
+
+    Tests of sign-in, tokens and the policy build settings without the demo user.
+    """
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         log_format="console",
+        auth={"demo_user_ref": TESTER},
+        permissions={"admins": ["group:default/admins", TESTER]},
     )
 
 

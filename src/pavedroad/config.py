@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 BUILTIN_KINDS = (
     "Component",
     "API",
@@ -62,10 +63,96 @@ class PortalSettings(BaseModel):
     """The web portal."""
 
     title: str = Field("pavedroad", description="Shown in the top bar and page titles.")
-    default_user_ref: str = Field(
-        "user:default/guest",
-        description="Who the portal acts as until sign-in exists (a User entity ref).",
+
+
+class OidcSettings(BaseModel):
+    """Sign-in with an OpenID Connect provider (authorization code flow with PKCE)."""
+
+    issuer: str = Field("", description="The provider's issuer URL; empty turns OIDC sign-in off.")
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    match_claim: str = Field(
+        "email", description="The ID token claim that names the person in the catalog."
     )
+    match_field: Literal["email", "name"] = Field(
+        "email",
+        description="What the claim is compared with: a User's spec.profile.email or its name.",
+    )
+    button_label: str = Field("Sign in with single sign-on", description="On the sign-in page.")
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class LdapSettings(BaseModel):
+    """Users and groups imported from LDAP or Active Directory into the catalog."""
+
+    url: str = Field("", description="ldap:// or ldaps:// URL; empty turns the sync off.")
+    bind_dn: str = ""
+    bind_password: SecretStr = SecretStr("")
+    start_tls: bool = False
+    users_base_dn: str = ""
+    users_filter: str = "(objectClass=inetOrgPerson)"
+    user_name_attribute: str = Field("uid", description="Becomes the User's metadata.name.")
+    user_display_name_attribute: str = "cn"
+    user_email_attribute: str = "mail"
+    groups_base_dn: str = ""
+    groups_filter: str = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
+    group_name_attribute: str = Field("cn", description="Becomes the Group's metadata.name.")
+    group_description_attribute: str = "description"
+    group_member_attribute: str = "member"
+    group_type: str = Field("team", description="spec.type of imported groups.")
+    namespace: str = "default"
+    interval_seconds: int = Field(3600, ge=0, description="How often to sync; 0: only on demand.")
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class AuthSettings(BaseModel):
+    """Who may sign in, and how."""
+
+    demo_user_ref: str = Field(
+        "",
+        description=(
+            "Sign everyone in as this User automatically. Only for demos and only on a loopback "
+            "bind: the server refuses to start otherwise."
+        ),
+    )
+    local_accounts: bool = Field(
+        True, description="Sign-in with `pavedroad users create` accounts."
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a sign-in lasts.")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Secure session cookies; auto: when the base URL is https or binds loopback.",
+    )
+    max_failed_sign_ins: int = Field(
+        5, ge=1, description="Failures for one account within the window that lock it."
+    )
+    max_failed_sign_ins_per_ip: int = Field(
+        20, ge=1, description="Failures from one address within the window before it must wait."
+    )
+    failure_window_minutes: int = Field(15, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+    ldap: LdapSettings = Field(default_factory=LdapSettings)
+
+
+class PermissionSettings(BaseModel):
+    """The permission policy."""
+
+    policy_file: Path | None = Field(
+        None, description="A YAML policy replacing the default; read again when it changes."
+    )
+    admins: list[str] = Field(
+        default_factory=lambda: ["group:default/admins"],
+        description="User or group refs the default policy treats as administrators.",
+    )
+    public_metrics: bool = Field(True, description="Whether /metrics answers without sign-in.")
+
+
+class AuditSettings(BaseModel):
+    """The audit log."""
+
+    retention_days: int = Field(90, ge=1, description="Older audit rows are deleted daily.")
 
 
 class Settings(BaseSettings):
@@ -91,6 +178,9 @@ class Settings(BaseSettings):
     base_url: str = Field("", description="Public URL of the portal; defaults to http://host:port.")
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    permissions: PermissionSettings = Field(default_factory=PermissionSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     plugins_disabled: list[str] = Field(
         default_factory=list, description="Entry-point names of plugins not to load."
     )
@@ -138,6 +228,10 @@ class Settings(BaseSettings):
     @property
     def resolved_base_url(self) -> str:
         return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def binds_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with some values replaced, validated like the original."""

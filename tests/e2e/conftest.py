@@ -51,7 +51,7 @@ def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PAVEDROAD_PORT": str(port),
         "PAVEDROAD_WORKERS": "1",
         "PAVEDROAD_CATALOG__REFRESH_INTERVAL_SECONDS": "0",
-        "PAVEDROAD_PORTAL__DEFAULT_USER_REF": VIEWER,
+        "PAVEDROAD_AUTH__DEMO_USER_REF": VIEWER,
     }
     command = [str(Path(sys.executable).with_name("pavedroad")), "demo", "--port", str(port)]
     log = open(data / "server.log", "wb")  # noqa: SIM115 - open for the server's lifetime

@@ -18,9 +18,7 @@ def portal(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
     """The app acting as Esi Mensah (team-checkout), on the demo organisation."""
     with runtime.db.session() as session:
         demo.load(session, runtime.catalog)
-    portal_settings = settings.portal.model_copy(
-        update={"default_user_ref": "user:default/esi.mensah"}
-    )
-    acting = build_runtime(settings.model_copy(update={"portal": portal_settings}), db=runtime.db)
+    auth = settings.auth.model_copy(update={"demo_user_ref": "user:default/esi.mensah"})
+    acting = build_runtime(settings.model_copy(update={"auth": auth}), db=runtime.db)
     with TestClient(create_app(acting, run_jobs=False)) as client:
         yield client

@@ -149,7 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
 async def allow_default_actor(request: Request, permission: str) -> Actor:
     """Before identity exists: everyone acts as the configured default user."""
     settings = getattr(getattr(request.app.state, "runtime", None), "settings", None)
-    ref = settings.portal.default_user_ref if settings is not None else "user:default/guest"
+    ref = (settings.auth.demo_user_ref if settings is not None else "") or "user:default/guest"
     return Actor(ref=ref.lower())
 
 

@@ -33,7 +33,7 @@ class Viewer:
 
 
 def resolve_viewer(runtime: Runtime) -> Viewer:
-    ref = runtime.settings.portal.default_user_ref.lower()
+    ref = runtime.settings.auth.demo_user_ref.lower() or "user:default/guest"
     with runtime.db.read_session() as session:
         person = ownership.person(session, ref)
     if person is None:

@@ -26,6 +26,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+# The address the current request came from (the ASGI server resolves forwarding headers).
+client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "client_ip", default=None
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own contract
@@ -145,6 +149,8 @@ class TelemetryMiddleware:
         status = 500
         request_id = _incoming_request_id(scope) or _next_request_id()
         token = request_id_var.set(request_id)
+        client = scope.get("client")
+        ip_token = client_ip_var.set(str(client[0])[:64] if client else None)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -158,6 +164,7 @@ class TelemetryMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+            client_ip_var.reset(ip_token)
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]

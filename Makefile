@@ -23,6 +23,13 @@ $(CHROMIUM):  # the browser tests drive Debian's chromium; apt-get brings it whe
 	apt-get install -y --no-install-recommends chromium || \
 		(apt-get update && apt-get install -y --no-install-recommends chromium)
 
+SLAPD ?= /usr/sbin/slapd
+$(SLAPD):  # the LDAP sync tests run a real OpenLDAP; apt-get brings it (never started as a service)
+	@echo "Installing Debian's slapd and ldap-utils for the LDAP tests (apt-get)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slapd ldap-utils || \
+		(apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slapd ldap-utils)
+
 demo: setup  ## set up, load the demo organisation and start the portal on http://127.0.0.1:8000
 	$(BIN)/pavedroad demo
 
@@ -34,7 +41,7 @@ lint: setup  ## formatting, lint and types
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint $(CHROMIUM)  ## every check and every test (SQLite, PostgreSQL, a real browser)
+test: lint $(CHROMIUM) $(SLAPD)  ## every check and every test (SQLite, PostgreSQL, a browser, OpenLDAP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 format: setup

@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.docs import get_swagger_ui_html
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
 from pavedroad import __version__
+from pavedroad.audit import api as audit_api
+from pavedroad.audit import jobs as audit_jobs
+from pavedroad.audit import views as audit_views
 from pavedroad.catalog import api as catalog_api
 from pavedroad.catalog import jobs as catalog_jobs
 from pavedroad.catalog.views import routes as catalog_views
@@ -22,11 +27,17 @@ from pavedroad.core.jobs import Scheduler
 from pavedroad.core.migrations import current_revision, head_revision
 from pavedroad.core.telemetry import TelemetryMiddleware, configure_logging, metrics_text
 from pavedroad.core.web import configure_read_threads, install_error_handlers, json_response
+from pavedroad.identity import api as identity_api
+from pavedroad.identity import settings_page as identity_settings
+from pavedroad.identity import views as identity_views
+from pavedroad.identity.authentication import Authenticator, authentication_dependency
+from pavedroad.identity.startup import check_sign_in_is_possible
+from pavedroad.permissions.dependencies import require
 from pavedroad.runtime import Runtime, build_runtime
 from pavedroad.web import home
 from pavedroad.web.errors import error_page
 from pavedroad.web.static_files import CachedStaticFiles
-from pavedroad.web.templating import STATIC
+from pavedroad.web.templating import STATIC, static_url
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +45,7 @@ log = logging.getLogger(__name__)
 def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> FastAPI:
     """The whole application; ``runtime`` defaults to one built from the environment."""
     runtime = runtime or build_runtime()
+    check_sign_in_is_possible(runtime)
     scheduler = Scheduler()
     if run_jobs:
         _schedule_jobs(scheduler, runtime)
@@ -51,24 +63,37 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         title="pavedroad",
         version=__version__,
         description="Internal developer platform. The catalog API is compatible with Backstage's.",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Served by _add_api_docs_routes: behind sign-in, with the vendored Swagger UI.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Every route needs a signed-in principal but the public ones (PUBLIC_ROUTES).
+        dependencies=[Depends(authentication_dependency(_authenticator))],
     )
     app.state.runtime = runtime
+    app.state.authenticator = Authenticator(runtime.settings, runtime.db, runtime.catalog.cache)
     configure_read_threads(1)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
     app.add_middleware(TelemetryMiddleware)
     for router in catalog_api.routers:
         app.include_router(router)
-    for router in (home.router, catalog_views.router):
+    app.include_router(audit_api.router)
+    app.include_router(identity_api.router)
+    pages = (identity_views.router, identity_settings.router, home.router, catalog_views.router)
+    for router in (*pages, audit_views.router):
         app.include_router(router)
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")
     app.state.html_error_page = error_page
     _add_operational_routes(app)
+    _add_api_docs_routes(app)
     return app
+
+
+def _authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
 
 
 def create_app_from_environment() -> FastAPI:
@@ -79,6 +104,12 @@ def create_app_from_environment() -> FastAPI:
 
 
 def _schedule_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
+    scheduler.every(
+        audit_jobs.DAILY,
+        "audit.retention",
+        lambda: audit_jobs.prune_expired_events(runtime),
+        delay=60,
+    )
     interval = runtime.settings.catalog.refresh_interval_seconds
     if interval > 0:
         scheduler.every(
@@ -87,13 +118,31 @@ def _schedule_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
             lambda: catalog_jobs.refresh_due_locations(runtime),
             delay=5,
         )
-        if runtime.catalog.providers:
-            scheduler.every(
-                interval,
-                "catalog.providers",
-                lambda: catalog_jobs.refresh_providers(runtime),
-                delay=5,
-            )
+    for name, every in catalog_jobs.provider_schedule(runtime).items():
+        scheduler.every(
+            every,
+            f"catalog.provider.{name}",
+            partial(catalog_jobs.refresh_provider, runtime, name),
+            delay=5,
+        )
+
+
+def _add_api_docs_routes(app: FastAPI) -> None:
+    reader = Depends(require("api.docs.read"))
+
+    @app.get("/api/openapi.json", include_in_schema=False, dependencies=[reader])
+    async def openapi_document() -> Response:
+        return json_response(app.openapi())
+
+    @app.get("/api/docs", include_in_schema=False, dependencies=[reader])
+    async def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="pavedroad API",
+            swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=static_url("favicon.svg"),
+        )
 
 
 def _add_operational_routes(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from pavedroad import __version__
 from pavedroad import demo as demo_organisation
+from pavedroad.audit import cli as audit_cli
 from pavedroad.catalog import cli as catalog_cli
 from pavedroad.catalog import service as catalog_service
 from pavedroad.cli_support import fail, runtime_for_cli
@@ -21,6 +22,9 @@ from pavedroad.config import Settings, get_settings
 from pavedroad.core import migrations
 from pavedroad.core.errors import PavedroadError
 from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
+from pavedroad.identity import cli as identity_cli
+from pavedroad.identity.startup import UnsafeSetupError, check_sign_in_is_possible
+from pavedroad.permissions import cli as permissions_cli
 
 
 class _Commands(TyperGroup):
@@ -45,9 +49,13 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(permissions_cli.app, name="permissions")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(identity_cli.users_app, name="users")
+app.add_typer(identity_cli.tokens_app, name="tokens")
 
 console = Console(stderr=True, soft_wrap=True)
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
+DEMO_USER = "user:default/esi.mensah"  # a developer of team-checkout and a team lead
 
 
 @app.callback(invoke_without_command=True)
@@ -83,6 +91,12 @@ def demo(
         settings = settings.with_overrides(log_format="console")
         os.environ["PAVEDROAD_LOG_FORMAT"] = "console"
         get_settings.cache_clear()  # the server process reads its settings again
+    if not settings.auth.demo_user_ref and settings.binds_loopback:
+        # The demo signs everyone in as one of the organisation's developers (loopback only).
+        auth = {**settings.auth.model_dump(), "demo_user_ref": DEMO_USER}
+        settings = settings.with_overrides(auth=auth)
+        os.environ["PAVEDROAD_AUTH__DEMO_USER_REF"] = DEMO_USER
+        get_settings.cache_clear()
     configure_logging(settings.log_level, settings.log_format)
     migrations.upgrade(settings.resolved_database_url)
     runtime = runtime_for_cli(settings)
@@ -113,7 +127,13 @@ def _serve(settings: Settings, *, migrate: bool) -> None:
     configure_logging(settings.log_level, settings.log_format)
     if migrate:
         migrations.upgrade(settings.resolved_database_url)
-    runtime_for_cli(settings).close()  # fails early, with a clear message, if the schema is off
+    runtime = runtime_for_cli(settings)  # fails early, with a clear message, if the schema is off
+    try:
+        check_sign_in_is_possible(runtime)
+    except UnsafeSetupError as error:
+        fail(error.message)
+    finally:
+        runtime.close()
     workers = settings.resolved_workers
     logging.getLogger(__name__).info(
         "listening", extra={"url": settings.resolved_base_url, "workers": workers}

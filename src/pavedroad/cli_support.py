@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -14,7 +15,11 @@ from rich.table import Table
 
 from pavedroad.config import Settings
 from pavedroad.core import migrations
+from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
+from pavedroad.identity.authentication import Authenticator
+from pavedroad.identity.schemas import Principal
+from pavedroad.permissions.dependencies import deny
 from pavedroad.runtime import Runtime, build_runtime
 
 # Messages are not hard-wrapped: a path split over two lines cannot be grepped or copied.
@@ -83,3 +88,37 @@ def _cell(row: dict[str, Any], key: str) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def cli_principal(runtime: Runtime) -> Principal:
+    """Who a command acts as: the owner of ``PAVEDROAD_TOKEN`` when it is set (refused when it
+    is not a live token), else the operator at this machine."""
+    secret = runtime.settings.token.get_secret_value()
+    if not secret:
+        return Principal(f"system:cli/{getpass.getuser()}", "cli", None)
+    resolution = Authenticator(runtime.settings, runtime.db, runtime.catalog.cache).resolve(
+        f"Bearer {secret}", None
+    )
+    if resolution.principal is None:
+        fail(
+            f"PAVEDROAD_TOKEN was refused: {resolution.failure}",
+            "create a new one with `pavedroad tokens create` (as an administrator) or unset it",
+        )
+    return resolution.principal
+
+
+def authorize_cli(
+    runtime: Runtime, permission: str, resource: Mapping[str, Any] | None = None
+) -> Actor:
+    """The actor of a command that needs ``permission``; exit 1 with the policy's explanation
+    (and an audit row) when it is not allowed."""
+    principal = cli_principal(runtime)
+    if principal.method == "cli":
+        return principal.actor
+    decision = runtime.permissions.decide(principal, permission, resource)
+    if decision.result.name != "ALLOW":
+        try:
+            deny(runtime, principal, permission, decision, f"cli:{permission}")
+        except PavedroadError as error:
+            fail(error.message, "`pavedroad permissions check` explains decisions")
+    return principal.actor

@@ -90,6 +90,18 @@ class LdapSettings(BaseModel):
     bind_dn: str = ""
     bind_password: SecretStr = SecretStr("")
     start_tls: bool = False
+    ca_file: Path | None = Field(
+        None,
+        description=(
+            "CA certificates (PEM) that sign the server's certificate, for ldaps:// or StartTLS; "
+            "empty: the system's."
+        ),
+    )
+    page_size: int = Field(
+        500,
+        ge=1,
+        description="Entries per page of a search; at most the server's limit (AD: 1000).",
+    )
     users_base_dn: str = ""
     users_filter: str = "(objectClass=inetOrgPerson)"
     user_name_attribute: str = Field("uid", description="Becomes the User's metadata.name.")
@@ -99,6 +111,9 @@ class LdapSettings(BaseModel):
     groups_filter: str = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
     group_name_attribute: str = Field("cn", description="Becomes the Group's metadata.name.")
     group_description_attribute: str = "description"
+    group_display_name_attribute: str = Field(
+        "cn", description="Becomes the Group's spec.profile.displayName."
+    )
     group_member_attribute: str = "member"
     group_type: str = Field("team", description="spec.type of imported groups.")
     namespace: str = "default"
@@ -176,6 +191,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     base_url: str = Field("", description="Public URL of the portal; defaults to http://host:port.")
+    token: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "An API token the CLI acts with (PAVEDROAD_TOKEN): its owner, under the policy and "
+            "the token's scopes. Without one the CLI acts as the operator, who holds the "
+            "database credentials and so every permission."
+        ),
+    )
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

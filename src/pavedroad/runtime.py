@@ -13,14 +13,19 @@ import pluggy
 from pavedroad.catalog import hooks as catalog_hooks
 from pavedroad.catalog.hooks import EntityPageTab
 from pavedroad.catalog.kinds import BuiltinKinds
+from pavedroad.catalog.permission_rules import CatalogPermissionRules
 from pavedroad.catalog.processing import EntityPipeline
 from pavedroad.catalog.service import Catalog
 from pavedroad.catalog.views.tabs import BuiltinTabs
 from pavedroad.config import Settings, get_settings
 from pavedroad.core.db import Database
 from pavedroad.core.plugins import make_plugin_manager
+from pavedroad.identity.ldap import LdapProviders
+from pavedroad.permissions import hooks as permission_hooks
+from pavedroad.permissions.builtin import BuiltinPermissionRules
+from pavedroad.permissions.engine import PolicyEngine
 
-HOOKSPEC_MODULES = (catalog_hooks,)
+HOOKSPEC_MODULES = (catalog_hooks, permission_hooks)
 
 
 @dataclass(slots=True)
@@ -30,6 +35,7 @@ class Runtime:
     plugins: pluggy.PluginManager
     catalog: Catalog
     entity_tabs: list[EntityPageTab]
+    permissions: PolicyEngine
 
     def close(self) -> None:
         self.db.dispose()
@@ -41,7 +47,13 @@ def build_runtime(
     settings = settings or get_settings()
     plugins = make_plugin_manager(
         HOOKSPEC_MODULES,
-        [BuiltinKinds(), BuiltinTabs()],
+        [
+            BuiltinKinds(),
+            BuiltinTabs(),
+            LdapProviders(),
+            BuiltinPermissionRules(),
+            CatalogPermissionRules(),
+        ],
         load_entry_points=load_entry_points,
         disabled=settings.plugins_disabled,
     )
@@ -57,7 +69,13 @@ def build_runtime(
     ]
     tabs.sort(key=lambda tab: (tab.order, tab.title))
     catalog = Catalog(settings=settings, pipeline=pipeline, providers=providers)
+    permissions = PolicyEngine(settings, plugins=plugins)
     database = db or Database(settings.resolved_database_url)
     return Runtime(
-        settings=settings, db=database, plugins=plugins, catalog=catalog, entity_tabs=tabs
+        settings=settings,
+        db=database,
+        plugins=plugins,
+        catalog=catalog,
+        entity_tabs=tabs,
+        permissions=permissions,
     )

@@ -399,7 +399,8 @@ class TestQueries:
             client.get("/api/catalog/entities/by-query", params={"limit": 1})
         with counting_queries(runtime) as large:
             client.get("/api/catalog/entities/by-query", params={"limit": 10})
-        assert len(small) == len(large) <= 5
+        # Two (a transaction and a generation read) are for who is asking: their groups are cached.
+        assert len(small) == len(large) <= 7
 
     def test_a_repeated_request_is_answered_from_the_cache_until_the_catalog_changes(
         self, client: TestClient, runtime: Runtime, org: dict[str, Any], tmp_path: Path

@@ -52,7 +52,8 @@ class TestHome:
     def test_home_shows_what_the_viewers_teams_own_by_kind(self, portal: TestClient) -> None:
         page = portal.get("/", headers=HTML).text
         assert "Good to see you, Esi" in page
-        assert 'What you own <span class="muted">(7)</span>' in page
+        # Checkout owns seven; its department, Commerce & Billing, one more.
+        assert 'What you own <span class="muted">(8)</span>' in page
         assert "<strong>2</strong> Component" in page
         assert "Order Service" in page
 
@@ -84,7 +85,8 @@ class TestCatalog:
         assert "User</span>" not in kinds  # no user matches "checkout"
 
     def test_owned_by_me_and_text_filter(self, portal: TestClient) -> None:
-        assert len(rows(portal.get("/catalog?owned=me", headers=HTML).text)) == 7
+        # Checkout's seven and the Commerce domain of its department.
+        assert len(rows(portal.get("/catalog?owned=me", headers=HTML).text)) == 8
         page = portal.get("/catalog?q=checkout", headers=HTML).text
         assert "component:default/checkout-web" in rows(page)
 

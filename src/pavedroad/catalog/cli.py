@@ -16,10 +16,13 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from pavedroad.catalog import queries, service
 from pavedroad.catalog.discovery_cli import discover as discover_command
 from pavedroad.catalog.entity_json import entity_dict
+from pavedroad.catalog.permission_rules import location_resource
 from pavedroad.catalog.reading import FileProblem, FileResult, read_location_files
 from pavedroad.catalog.sources import SourceError, SourceTree, infer_type
 from pavedroad.cli_support import (
     OutputFormat,
+    authorize_cli,
+    cli_principal,
     emit,
     err_console,
     fail,
@@ -27,7 +30,6 @@ from pavedroad.cli_support import (
     runtime_for_cli,
 )
 from pavedroad.config import get_settings
-from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
 
 app = typer.Typer(
@@ -36,7 +38,6 @@ app = typer.Typer(
 app.command("discover")(discover_command)
 
 OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="table, json or yaml.")]
-CLI_ACTOR = Actor(ref=f"user:default/{os.environ.get('USER', 'cli')}", kind="user")
 
 
 def _runtime() -> Any:
@@ -134,6 +135,7 @@ def register(
 ) -> None:
     """Register locations and ingest everything they hold (all at once, breadth first)."""
     runtime = _runtime()
+    actor = authorize_cli(runtime, "catalog.location.create")
     pairs = [(type_ or infer_type(target), target) for target in targets]
     if dry_run:
         _dry_run(runtime, pairs)
@@ -155,7 +157,7 @@ def register(
         try:
             with runtime.db.session() as session:
                 results = service.register_locations(
-                    session, runtime.catalog, pairs, actor=CLI_ACTOR, on_file=on_file
+                    session, runtime.catalog, pairs, actor=actor, on_file=on_file
                 )
         except PavedroadError as error:
             progress.stop()
@@ -219,8 +221,9 @@ def unregister(
     with runtime.db.session() as session:
         location_id = _location_id(session, location)
         found = service.get_location(session, location_id)
+        actor = authorize_cli(runtime, "catalog.location.delete", location_resource(found))
         kind, target = found.type, found.target
-        count = service.unregister_location(session, location_id, actor=CLI_ACTOR)
+        count = service.unregister_location(session, location_id, actor=actor)
     service.forget_pasted_descriptor(runtime.catalog, kind, target)
     out_console.print(f"Unregistered {location}; {count} entities deleted")
 
@@ -247,9 +250,8 @@ def refresh(
         progress.add_task("Refreshing", total=None)
         with runtime.db.session() as session:
             if provider:
-                report = service.refresh_provider(
-                    session, runtime.catalog, provider, actor=CLI_ACTOR
-                )
+                actor = authorize_cli(runtime, "catalog.location.refresh")
+                report = service.refresh_provider(session, runtime.catalog, provider, actor=actor)
                 out_console.print(service.summarize(report))
                 return
             if all_:
@@ -260,7 +262,11 @@ def refresh(
                 ids = [service.location_of_entity(session, entity_ref).id]
             else:
                 fail("Say what to refresh: an entity ref, --location or --all")
-            results = service.refresh_locations(session, runtime.catalog, ids, actor=CLI_ACTOR)
+            actor = cli_principal(runtime).actor
+            for location_id in ids:
+                found = service.get_location(session, location_id)
+                authorize_cli(runtime, "catalog.location.refresh", location_resource(found))
+            results = service.refresh_locations(session, runtime.catalog, ids, actor=actor)
     for item in results:
         _print_refresh(item)
 

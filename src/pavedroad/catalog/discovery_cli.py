@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from pavedroad.catalog import service
 from pavedroad.catalog.discovery import SOURCE_LOCATION, Proposal
 from pavedroad.catalog.discovery import discover as discover_targets
+from pavedroad.catalog.permission_rules import location_resource
 from pavedroad.catalog.sources import infer_type, normalise_target
-from pavedroad.cli_support import err_console, fail, out_console, runtime_for_cli
+from pavedroad.cli_support import authorize_cli, err_console, fail, out_console, runtime_for_cli
 from pavedroad.config import Settings, get_settings
-from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
 from pavedroad.runtime import Runtime
 
@@ -262,13 +262,17 @@ def _register_location(runtime: Runtime, type_: str, target: str) -> bool:
             location = service.find_location(session, type_, target)
             if location is None:
                 verb = "registered"
+                actor = authorize_cli(runtime, "catalog.location.create")
                 results = service.register_locations(
-                    session, runtime.catalog, [(type_, target)], actor=_actor()
+                    session, runtime.catalog, [(type_, target)], actor=actor
                 )
             else:
                 verb = "refreshed"
+                actor = authorize_cli(
+                    runtime, "catalog.location.refresh", location_resource(location)
+                )
                 results = service.refresh_locations(
-                    session, runtime.catalog, [location.id], actor=_actor()
+                    session, runtime.catalog, [location.id], actor=actor
                 )
     except PavedroadError as error:
         _note(f"cannot register {type_}:{target}: {error.message}", "[bold red]error:[/]")
@@ -302,10 +306,3 @@ def _note(text: str, label: str = "") -> None:
 
 def _line(text: str, label: str) -> str:
     return f"{label} {escape(text)}" if label else escape(text)
-
-
-def _actor() -> Actor:
-    # Imported here: catalog.cli mounts this command, so importing it at the top would be circular.
-    from pavedroad.catalog.cli import CLI_ACTOR
-
-    return CLI_ACTOR

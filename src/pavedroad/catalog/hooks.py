@@ -75,6 +75,9 @@ class TabContext:
     runtime: Any  # pavedroad.runtime.Runtime
     viewer: Any  # pavedroad.web.viewer.Viewer
     query: dict[str, str]  # the page's query parameters (a tab's own options)
+    # What of the catalog the viewer may see (pavedroad.catalog.queries.Restriction), None for
+    # everything: a tab listing other entities applies it.
+    restriction: Any = None
 
 
 @runtime_checkable

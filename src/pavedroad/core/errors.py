@@ -54,3 +54,8 @@ class ConflictError(PavedroadError):
 class ServiceUnavailableError(PavedroadError):
     status_code = 503
     name = "ServiceUnavailableError"
+
+
+class TooManyRequestsError(PavedroadError):
+    status_code = 429
+    name = "TooManyRequestsError"

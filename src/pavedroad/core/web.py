@@ -106,8 +106,11 @@ def install_error_handlers(app: FastAPI) -> None:
         page = _as_page(request, error.status_code, error.message)
         if page is not None:
             return page
+        headers = (
+            {"www-authenticate": 'Bearer realm="pavedroad"'} if error.status_code == 401 else None
+        )
         return json_response(
-            error_body(request, error.status_code, error.to_dict()), error.status_code
+            error_body(request, error.status_code, error.to_dict()), error.status_code, headers
         )
 
     @app.exception_handler(RequestValidationError)

@@ -14,7 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse
 
 from pavedroad.catalog import personal, queries
+from pavedroad.catalog.visibility import visible_entities
 from pavedroad.core.web import run_read
+from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web.templating import render
 from pavedroad.web.viewer import Viewer, attach_viewer
 
@@ -57,24 +59,26 @@ def _summaries(rows: list[queries.EntityRow]) -> list[dict[str, Any]]:
     return result
 
 
-def read_home(runtime: Runtime, viewer: Viewer) -> dict[str, Any]:
+def read_home(
+    runtime: Runtime, viewer: Viewer, visible: queries.Restriction | None = None
+) -> dict[str, Any]:
     owned_filter: queries.FilterGroups = [
         [("relations.ownedby", tuple(sorted(viewer.ownership_refs)))]
     ]
     cache = runtime.catalog.cache
     with runtime.db.read_session() as session:
-        kinds = queries.facets(session, ["kind"], owned_filter, cache=cache)["kind"]
+        kinds = queries.facets(session, ["kind"], owned_filter, cache=cache, restriction=visible)
         owned = queries.query_entities(
             session,
-            queries.EntityQuery(owned_filter, queries.Order("metadata.name")),
+            queries.EntityQuery(owned_filter, queries.Order("metadata.name"), restriction=visible),
             limit=OWNED_SHOWN,
             cache=cache,
         )
         starred_refs = list(personal.starred(session, viewer.ref))[:12]
         recent_refs = list(personal.recent(session, viewer.ref))
-        found = queries.entities_by_refs(session, starred_refs + recent_refs, [])
+        found = queries.entities_by_refs(session, starred_refs + recent_refs, [], visible)
     return {
-        "owned_kinds": kinds,
+        "owned_kinds": kinds["kind"],
         "owned_total": owned.total or 0,
         "owned": _summaries(owned.rows),
         "starred": _summaries([found[r] for r in starred_refs if r in found]),
@@ -83,9 +87,14 @@ def read_home(runtime: Runtime, viewer: Viewer) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, viewer: Annotated[Viewer, Depends(attach_viewer)]) -> HTMLResponse:
+async def home(
+    request: Request,
+    viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
+) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
-    data = await run_read(lambda: read_home(runtime, viewer))
+    visible = visible_entities(grant)
+    data = await run_read(lambda: read_home(runtime, viewer, visible))
     panels = [(panel.title, panel.render(runtime, viewer)) for panel in _PANELS]
     data["panels"] = [(title, html) for title, html in panels if html]
     return render(request, "home.html", data)

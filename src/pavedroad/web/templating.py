@@ -17,7 +17,7 @@ from pavedroad.catalog.refs import entity_path, short_ref
 from pavedroad.web import navigation
 
 STATIC = Path(__file__).parent / "static"
-TEMPLATE_PACKAGES = ("pavedroad.web", "pavedroad.catalog")
+TEMPLATE_PACKAGES = ("pavedroad.web", "pavedroad.catalog", "pavedroad.identity", "pavedroad.audit")
 
 
 @cache
@@ -59,12 +59,20 @@ def render(
         "portal_title": runtime.settings.portal.title,
         "current_path": request.url.path,
         "viewer": getattr(request.state, "viewer", None),
+        "csrf_token": csrf_token_of(request),
         **(context or {}),
     }
     response: HTMLResponse = templates.TemplateResponse(
         request, template, full, status_code=status_code, headers=headers
     )
     return response
+
+
+def csrf_token_of(request: Request) -> str:
+    """The token forms carry back: the session's, or before sign-in the sign-in form's cookie."""
+    principal = getattr(request.state, "principal", None)
+    token = getattr(principal, "csrf_token", None) or getattr(request.state, "form_csrf", None)
+    return str(token or "")
 
 
 def is_htmx(request: Request) -> bool:

@@ -1,21 +1,17 @@
-"""Who is looking at the portal. Until sign-in exists, the configured default user.
+"""Who is looking at the portal: the signed-in principal as pages show it.
 
-The sign-in capability replaces :func:`resolve_viewer`; every page already gets its viewer
-through the :func:`attach_viewer` dependency (also kept on ``request.state.viewer``).
+Every page gets its viewer through the :func:`attach_viewer` dependency (also kept on
+``request.state.viewer`` for the layout). The principal was resolved by authentication.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 
-from pavedroad.catalog import ownership
-
-if TYPE_CHECKING:
-    from pavedroad.runtime import Runtime
+from pavedroad.core.errors import AuthenticationError
+from pavedroad.identity.schemas import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,30 +21,40 @@ class Viewer:
     email: str | None = None
     ownership_refs: list[str] = field(default_factory=list)
     in_catalog: bool = False
+    method: str = "session"  # session, token, demo
+    csrf_token: str | None = None
 
     @property
     def initials(self) -> str:
         parts = [part for part in self.display_name.replace(".", " ").split() if part]
         return "".join(part[0].upper() for part in parts[:2]) or "?"
 
+    @property
+    def can_sign_out(self) -> bool:
+        return self.method == "session"
 
-def resolve_viewer(runtime: Runtime) -> Viewer:
-    ref = runtime.settings.auth.demo_user_ref.lower() or "user:default/guest"
-    with runtime.db.read_session() as session:
-        person = ownership.person(session, ref)
-    if person is None:
-        return Viewer(ref=ref, display_name=ref.split("/")[-1], ownership_refs=[ref])
+
+def viewer_of(principal: Principal) -> Viewer:
+    identity = principal.identity
+    if identity is None:
+        name = principal.ref.split(":", 1)[-1]
+        return Viewer(principal.ref, name, None, [principal.ref], False, principal.method)
     return Viewer(
-        ref=ref,
-        display_name=person.display_name,
-        email=person.email,
-        ownership_refs=person.ownership_refs,
-        in_catalog=True,
+        ref=identity.user_ref,
+        display_name=identity.display_name,
+        email=identity.email,
+        ownership_refs=list(identity.ownership_refs),
+        in_catalog=identity.in_catalog,
+        method=principal.method,
+        csrf_token=principal.csrf_token,
     )
 
 
 async def attach_viewer(request: Request) -> Viewer:
-    """A dependency for pages: resolves the viewer once per request."""
-    viewer: Viewer = await run_in_threadpool(resolve_viewer, request.app.state.runtime)
+    """A dependency for pages: the signed-in viewer (authentication has already run)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise AuthenticationError("Sign in to see this page.")
+    viewer = viewer_of(principal)
     request.state.viewer = viewer
     return viewer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -13,6 +13,7 @@ from pavedroad.catalog import discovery, service
 from pavedroad.catalog.api.common import PREFIX, RuntimeDep, json_bytes
 from pavedroad.catalog.api.locations import location_type
 from pavedroad.catalog.schemas import AnalyzeLocationRequest, ValidateEntityRequest
+from pavedroad.permissions.dependencies import Grant, require
 
 router = APIRouter(prefix=PREFIX, tags=["catalog"])
 
@@ -20,6 +21,7 @@ router = APIRouter(prefix=PREFIX, tags=["catalog"])
 @router.get("/errors", summary="Everything that failed to ingest, by location")
 def list_errors(
     runtime: RuntimeDep,
+    grant: Annotated[Grant, Depends(require("catalog.location.read"))],
     location: Annotated[str | None, Query(description="Only this location id")] = None,
     entity: Annotated[str | None, Query(description="Only errors about this entity ref")] = None,
 ) -> Response:
@@ -47,7 +49,11 @@ def list_errors(
 
 
 @router.post("/validate-entity", summary="Check one entity against every rule, without storing it")
-async def validate_entity(runtime: RuntimeDep, body: ValidateEntityRequest) -> Response:
+async def validate_entity(
+    runtime: RuntimeDep,
+    body: ValidateEntityRequest,
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
+) -> Response:
     outcome = await run_in_threadpool(
         runtime.catalog.pipeline.process,
         orjson.loads(orjson.dumps(body.entity)),
@@ -70,7 +76,11 @@ async def validate_entity(runtime: RuntimeDep, body: ValidateEntityRequest) -> R
 
 
 @router.post("/analyze-location", summary="What registering a location would find or propose")
-def analyze_location(runtime: RuntimeDep, body: AnalyzeLocationRequest) -> Response:
+def analyze_location(
+    runtime: RuntimeDep,
+    body: AnalyzeLocationRequest,
+    grant: Annotated[Grant, Depends(require("catalog.location.create"))],
+) -> Response:
     type_ = location_type(body.location.type)
     with runtime.db.read_session() as session:
         result = discovery.analyze_location(session, runtime.catalog, type_, body.location.target)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from pavedroad.catalog import queries
 from pavedroad.catalog.entity_json import entity_bytes, entity_dict, project
+from pavedroad.catalog.queries.restriction import restriction_key
 from pavedroad.catalog.read_cache import read_generation
 from pavedroad.runtime import Runtime
 
@@ -51,13 +52,20 @@ def json_bytes(
     )
 
 
-def cached_read(runtime: Runtime, request: Request, produce: Callable[[Session], bytes]) -> bytes:
+def cached_read(
+    runtime: Runtime,
+    request: Request,
+    produce: Callable[[Session], bytes],
+    restriction: queries.Restriction | None = None,
+) -> bytes:
     """The response body for this exact request, computed once per catalog generation.
 
     Identical list and facet requests (a portal's default views, dashboards polling) are then
-    answered with one primary-key lookup; any change to the catalog is seen at once.
+    answered with one primary-key lookup; any change to the catalog is seen at once. Askers
+    who may see different entities never share an answer.
     """
-    key = ("response", request.url.path, tuple(sorted(request.query_params.multi_items())))
+    params = tuple(sorted(request.query_params.multi_items()))
+    key = ("response", request.url.path, params, restriction_key(restriction))
     generation = read_generation(runtime.db.read_engine)
 
     def compute() -> bytes:

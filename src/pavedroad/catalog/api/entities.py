@@ -23,9 +23,12 @@ from pavedroad.catalog.api.common import (
 from pavedroad.catalog.entity_json import entity_bytes, entity_dict, parse_fields
 from pavedroad.catalog.models import Entity, LocationFile
 from pavedroad.catalog.schemas import EntitiesByRefsRequest
-from pavedroad.core.actors import Actor
+from pavedroad.catalog.visibility import visible_entities
 from pavedroad.core.errors import InputError, NotFoundError
-from pavedroad.core.web import require, run_read
+from pavedroad.core.web import run_read
+from pavedroad.permissions.dependencies import Grant, require
+
+ReadGrant = Annotated[Grant, Depends(require("catalog.entity.read"))]
 
 router = APIRouter(prefix=PREFIX, tags=["catalog"])
 
@@ -34,6 +37,7 @@ router = APIRouter(prefix=PREFIX, tags=["catalog"])
 def list_entities(
     runtime: RuntimeDep,
     request: Request,
+    grant: ReadGrant,
     filter_: FilterParam = None,
     fields: FieldsParam = None,
     order: Annotated[list[str] | None, Query()] = None,
@@ -51,7 +55,12 @@ def list_entities(
     ordering = queries.parse_legacy_order(order or [])
     with runtime.db.read_session() as session:
         rows = queries.list_entities_page(
-            session, groups, ordering, offset=offset or 0, limit=limit + 1 if limit else None
+            session,
+            groups,
+            ordering,
+            offset=offset or 0,
+            limit=limit + 1 if limit else None,
+            restriction=visible_entities(grant),
         )
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
@@ -79,6 +88,7 @@ def _decode_after(after: str) -> tuple[int, int]:
 async def query_entities(
     runtime: RuntimeDep,
     request: Request,
+    grant: ReadGrant,
     filter_: FilterParam = None,
     fields: FieldsParam = None,
     limit: Annotated[int | None, Query(ge=0, le=queries.MAX_LIMIT)] = None,
@@ -93,8 +103,9 @@ async def query_entities(
 ) -> Response:
     size = queries.DEFAULT_LIMIT if limit is None else limit
     decoded = queries.decode_cursor(cursor) if cursor else None
+    restriction = visible_entities(grant)
     if decoded is not None:
-        query = queries.EntityQuery.from_cursor(decoded)
+        query = queries.EntityQuery.from_cursor(decoded, restriction)
     else:
         term_fields = parse_fields(full_text_filter_fields)
         query = queries.EntityQuery(
@@ -102,6 +113,7 @@ async def query_entities(
             queries.parse_order_field(order_field or []),
             full_text_filter_term,
             tuple(term_fields) if term_fields else None,
+            restriction,
         )
 
     def produce(session: Session) -> bytes:
@@ -122,19 +134,21 @@ async def query_entities(
         items = render(page.rows, parse_fields(fields))
         return orjson.dumps({"items": items, "totalItems": page.total or 0, "pageInfo": page_info})
 
-    body = await run_read(lambda: cached_read(runtime, request, produce))
+    body = await run_read(lambda: cached_read(runtime, request, produce, restriction))
     return Response(body, media_type="application/json")
 
 
 @router.get(
     "/entities/by-name/{kind}/{namespace}/{name}", summary="One entity by kind, namespace and name"
 )
-async def get_entity_by_name(runtime: RuntimeDep, kind: str, namespace: str, name: str) -> Response:
+async def get_entity_by_name(
+    runtime: RuntimeDep, grant: ReadGrant, kind: str, namespace: str, name: str
+) -> Response:
     ref = f"{kind}:{namespace}/{name}".lower()
 
     def read() -> bytes:
         with runtime.db.read_session() as session:
-            row = queries.entity_row(session, ref)
+            row = queries.entity_row(session, ref, restriction=visible_entities(grant))
         if row is None:
             raise NotFoundError(f"No entity named {ref}")
         return entity_bytes(row[2], row[3])
@@ -143,10 +157,10 @@ async def get_entity_by_name(runtime: RuntimeDep, kind: str, namespace: str, nam
 
 
 @router.get("/entities/by-uid/{uid}", summary="One entity by its uid")
-async def get_entity_by_uid(runtime: RuntimeDep, uid: str) -> Response:
+async def get_entity_by_uid(runtime: RuntimeDep, grant: ReadGrant, uid: str) -> Response:
     def read() -> bytes:
         with runtime.db.read_session() as session:
-            row = queries.entity_row(session, uid=uid)
+            row = queries.entity_row(session, uid=uid, restriction=visible_entities(grant))
         if row is None:
             raise NotFoundError(f"No entity with uid {uid}")
         return entity_bytes(row[2], row[3])
@@ -162,10 +176,13 @@ async def get_entity_by_uid(runtime: RuntimeDep, uid: str) -> Response:
 def delete_entity_by_uid(
     runtime: RuntimeDep,
     uid: str,
-    actor: Annotated[Actor, Depends(require("catalog.entity.delete"))],
+    grant: Annotated[Grant, Depends(require("catalog.entity.delete"))],
 ) -> Response:
     with runtime.db.session() as session:
-        service.delete_entity(session, uid, actor=actor)
+        row = queries.entity_row(session, uid=uid)
+        if row is not None:
+            grant.check(entity_dict(row[2], row[3]), ref=row[1])
+        service.delete_entity(session, uid, actor=grant.actor)
     return Response(status_code=204)
 
 
@@ -173,9 +190,13 @@ def delete_entity_by_uid(
     "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
     summary="Which Location entities led to an entity",
 )
-def get_entity_ancestry(runtime: RuntimeDep, kind: str, namespace: str, name: str) -> Response:
+def get_entity_ancestry(
+    runtime: RuntimeDep, grant: ReadGrant, kind: str, namespace: str, name: str
+) -> Response:
     ref = f"{kind}:{namespace}/{name}".lower()
     with runtime.db.read_session() as session:
+        if queries.entity_row(session, ref, restriction=visible_entities(grant)) is None:
+            raise NotFoundError(f"No such entity {ref}")
         items = _ancestry(session, ref)
     return json_bytes({"rootEntityRef": ref, "items": items})
 
@@ -227,6 +248,7 @@ def _emitting_location_entity(session: Session, entity: Entity) -> Entity | None
 )
 def get_entities_by_refs(
     runtime: RuntimeDep,
+    grant: ReadGrant,
     body: EntitiesByRefsRequest,
     filter_: FilterParam = None,
     fields: FieldsParam = None,
@@ -234,7 +256,7 @@ def get_entities_by_refs(
     groups = queries.parse_filters(filter_ or [])
     wanted = body.fields or parse_fields(fields)
     with runtime.db.read_session() as session:
-        found = queries.entities_by_refs(session, body.entityRefs, groups)
+        found = queries.entities_by_refs(session, body.entityRefs, groups, visible_entities(grant))
     rows = list(found.values())
     rendered = dict(zip([row[1] for row in rows], render(rows, wanted), strict=True))
     items = [rendered.get(ref.lower()) if isinstance(ref, str) else None for ref in body.entityRefs]
@@ -245,6 +267,7 @@ def get_entities_by_refs(
 async def get_entity_facets(
     runtime: RuntimeDep,
     request: Request,
+    grant: ReadGrant,
     facet: Annotated[list[str] | None, Query()] = None,
     filter_: FilterParam = None,
 ) -> Response:
@@ -253,8 +276,11 @@ async def get_entity_facets(
     groups = queries.parse_filters(filter_ or [])
     names = list(facet)
 
-    def produce(session: Session) -> bytes:
-        return orjson.dumps({"facets": queries.facets(session, names, groups)})
+    restriction = visible_entities(grant)
 
-    body = await run_read(lambda: cached_read(runtime, request, produce))
+    def produce(session: Session) -> bytes:
+        counted = queries.facets(session, names, groups, restriction=restriction)
+        return orjson.dumps({"facets": counted})
+
+    body = await run_read(lambda: cached_read(runtime, request, produce, restriction))
     return Response(body, media_type="application/json")

@@ -10,13 +10,16 @@ from starlette.responses import Response
 
 from pavedroad.catalog import queries, service
 from pavedroad.catalog.api.common import PREFIX, RuntimeDep, json_bytes, render
+from pavedroad.catalog.entity_json import entity_dict
 from pavedroad.catalog.models import Location
 from pavedroad.catalog.processing import ProcessedEntity
 from pavedroad.catalog.reading import FileProblem
 from pavedroad.catalog.schemas import LocationSpec, RefreshRequest
-from pavedroad.core.actors import Actor
-from pavedroad.core.errors import InputError
-from pavedroad.core.web import require
+from pavedroad.catalog.visibility import location_resource
+from pavedroad.core.errors import InputError, NotFoundError
+from pavedroad.permissions.dependencies import Grant, require
+
+LocationReadGrant = Annotated[Grant, Depends(require("catalog.location.read"))]
 
 router = APIRouter(prefix=PREFIX, tags=["catalog"])
 
@@ -65,7 +68,7 @@ def _processed_json(processed: ProcessedEntity) -> dict[str, Any]:
 def create_location(
     runtime: RuntimeDep,
     body: LocationSpec,
-    actor: Annotated[Actor, Depends(require("catalog.location.create"))],
+    grant: Annotated[Grant, Depends(require("catalog.location.create"))],
     dry_run: Annotated[bool, Query(alias="dryRun")] = False,
 ) -> Response:
     type_ = location_type(body.type)
@@ -84,7 +87,7 @@ def create_location(
         )
     with runtime.db.session() as session:
         refreshed = service.register_locations(
-            session, runtime.catalog, [(type_, body.target)], actor=actor
+            session, runtime.catalog, [(type_, body.target)], actor=grant.actor
         )[0]
         location = _location_json(refreshed.location)
         refs = refreshed.report.entity_refs[:500]
@@ -111,25 +114,39 @@ def location_type(type_: str) -> str:
 
 
 @router.get("/locations", summary="Every registered location")
-def list_locations(runtime: RuntimeDep) -> Response:
+def list_locations(runtime: RuntimeDep, grant: LocationReadGrant) -> Response:
     with runtime.db.read_session() as session:
-        locations = service.list_locations(session)
+        locations = [
+            location
+            for location in service.list_locations(session)
+            if grant.unconditional or grant.allows(location_resource(location))
+        ]
         return json_bytes([{"data": _location_detail(location)} for location in locations])
 
 
 @router.get(
     "/locations/by-entity/{kind}/{namespace}/{name}", summary="The location an entity comes from"
 )
-def get_location_by_entity(runtime: RuntimeDep, kind: str, namespace: str, name: str) -> Response:
+def get_location_by_entity(
+    runtime: RuntimeDep, grant: LocationReadGrant, kind: str, namespace: str, name: str
+) -> Response:
     with runtime.db.read_session() as session:
         location = service.location_of_entity(session, f"{kind}:{namespace}/{name}")
-        return json_bytes(_location_detail(location))
+        return json_bytes(_location_detail(_readable(grant, location)))
 
 
 @router.get("/locations/{location_id}", summary="One location")
-def get_location(runtime: RuntimeDep, location_id: str) -> Response:
+def get_location(runtime: RuntimeDep, grant: LocationReadGrant, location_id: str) -> Response:
     with runtime.db.read_session() as session:
-        return json_bytes(_location_detail(service.get_location(session, location_id)))
+        location = service.get_location(session, location_id)
+        return json_bytes(_location_detail(_readable(grant, location)))
+
+
+def _readable(grant: Grant, location: Location) -> Location:
+    """The location, or 404 when it may not be seen (as if it did not exist)."""
+    if not grant.unconditional and not grant.allows(location_resource(location)):
+        raise NotFoundError(f"Found no location with ID {location.id}")
+    return location
 
 
 @router.delete(
@@ -140,12 +157,13 @@ def get_location(runtime: RuntimeDep, location_id: str) -> Response:
 def delete_location(
     runtime: RuntimeDep,
     location_id: str,
-    actor: Annotated[Actor, Depends(require("catalog.location.delete"))],
+    grant: Annotated[Grant, Depends(require("catalog.location.delete"))],
 ) -> Response:
     with runtime.db.session() as session:
         location = service.get_location(session, location_id)
+        grant.check(location_resource(location))
         kind, target = location.type, location.target
-        service.unregister_location(session, location_id, actor=actor)
+        service.unregister_location(session, location_id, actor=grant.actor)
     service.forget_pasted_descriptor(runtime.catalog, kind, target)
     return Response(status_code=204)
 
@@ -154,12 +172,13 @@ def delete_location(
 def refresh_location(
     runtime: RuntimeDep,
     location_id: str,
-    actor: Annotated[Actor, Depends(require("catalog.location.refresh"))],
+    grant: Annotated[Grant, Depends(require("catalog.location.refresh"))],
 ) -> Response:
     with runtime.db.session() as session:
-        refreshed = service.refresh_locations(session, runtime.catalog, [location_id], actor=actor)[
-            0
-        ]
+        grant.check(location_resource(service.get_location(session, location_id)))
+        refreshed = service.refresh_locations(
+            session, runtime.catalog, [location_id], actor=grant.actor
+        )[0]
         result = {
             "location": _location_detail(refreshed.location),
             "ingestion": service.summarize(refreshed.report),
@@ -172,8 +191,11 @@ def refresh_location(
 def refresh_entity(
     runtime: RuntimeDep,
     body: RefreshRequest,
-    actor: Annotated[Actor, Depends(require("catalog.entity.refresh"))],
+    grant: Annotated[Grant, Depends(require("catalog.entity.refresh"))],
 ) -> Response:
     with runtime.db.session() as session:
-        service.refresh_entity(session, runtime.catalog, body.entityRef, actor=actor)
+        row = queries.entity_row(session, body.entityRef.lower())
+        if row is not None:
+            grant.check(entity_dict(row[2], row[3]), ref=row[1])
+        service.refresh_entity(session, runtime.catalog, body.entityRef, actor=grant.actor)
     return Response(status_code=200)

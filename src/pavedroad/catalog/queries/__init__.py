@@ -25,6 +25,7 @@ from pavedroad.catalog.queries.ordering import (
     parse_legacy_order,
     parse_order_field,
 )
+from pavedroad.catalog.queries.restriction import Restriction
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -34,6 +35,7 @@ __all__ = [
     "FilterGroups",
     "Order",
     "Page",
+    "Restriction",
     "count_entities",
     "decode_cursor",
     "encode_cursor",

@@ -27,6 +27,7 @@ from pavedroad.catalog.queries.filters import (
     statement_ids,
 )
 from pavedroad.catalog.queries.ordering import Order, encode_cursor
+from pavedroad.catalog.queries.restriction import Restriction, restriction_key
 from pavedroad.catalog.read_cache import GenerationCache
 from pavedroad.core.errors import InputError
 
@@ -37,6 +38,7 @@ class EntityQuery:
     order: Order
     term: str | None = None
     term_fields: tuple[str, ...] | None = None
+    restriction: Restriction | None = None  # never in cursors: it comes with each request
 
     def condition(
         self, dialect: str = "sqlite", *, scan_in_order: bool = False, sizes: Sizes | None = None
@@ -48,11 +50,16 @@ class EntityQuery:
         its most selective statement and sort it.
         """
         if is_direct(self):
-            return filter_condition(self.filters)
+            return self._restricted(filter_condition(self.filters))
         if scan_in_order:
-            return self._probes(dialect)
+            return self._restricted(self._probes(dialect))
         ids = matching_ids(self, dialect, sizes)
         return true() if ids is None else Entity.id.in_(ids)
+
+    def _restricted(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return (
+            condition if self.restriction is None else and_(condition, self.restriction.condition)
+        )
 
     def _probes(self, dialect: str) -> ColumnElement[bool]:
         condition = (
@@ -78,7 +85,8 @@ class EntityQuery:
 
     def cache_key(self) -> tuple[Any, ...]:
         filters = tuple(tuple(group) for group in self.filters)
-        return ("count", filters, (self.term or "").strip().lower(), self.term_fields)
+        term = (self.term or "").strip().lower()
+        return ("count", filters, term, self.term_fields, restriction_key(self.restriction))
 
     def to_cursor(self, position: list[Any], *, backwards: bool, total: int | None) -> str:
         return encode_cursor(
@@ -96,12 +104,14 @@ class EntityQuery:
         )
 
     @classmethod
-    def from_cursor(cls, data: dict[str, Any]) -> EntityQuery:
+    def from_cursor(
+        cls, data: dict[str, Any], restriction: Restriction | None = None
+    ) -> EntityQuery:
         try:
             filters = [[(k, tuple(v) if v is not None else None) for k, v in g] for g in data["f"]]
             order = Order(data["o"][0], bool(data["o"][1]))
             fields = tuple(data["qf"]) if data.get("qf") else None
-            return cls(filters, order, data.get("q"), fields)
+            return cls(filters, order, data.get("q"), fields, restriction)
         except (KeyError, TypeError, ValueError, IndexError):
             raise InputError(
                 "Malformed cursor: not one this server issued; start again without it"
@@ -144,7 +154,10 @@ def matching_ids(query: EntityQuery, dialect: str, sizes: Sizes | None = None) -
     if groups and all(group is not None for group in groups):
         present = [group for group in groups if group is not None]
         filtered = present[0] if len(present) == 1 else union(*map(operand, present))
-    if not (query.term and query.term.strip()):
+    if query.term and query.term.strip():
+        term = select(Entity.id).where(full_text_condition(query.term, query.term_fields, dialect))
+        filtered = term if filtered is None else intersect(operand(filtered), term)
+    if query.restriction is None:
         return filtered
-    term = select(Entity.id).where(full_text_condition(query.term, query.term_fields, dialect))
-    return term if filtered is None else intersect(operand(filtered), term)
+    visible = query.restriction.ids()
+    return visible if filtered is None else intersect(operand(filtered), visible)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from pavedroad.catalog.models import Entity, StitchedRelations
 from pavedroad.catalog.queries.filters import FilterGroups, filter_condition
+from pavedroad.catalog.queries.restriction import Restriction
 
 Row = TypeVarTuple("Row")
 
@@ -34,12 +35,18 @@ def with_relations(statement: Select[*Row]) -> Select[*Row]:
 
 
 def entities_by_refs(
-    session: Session, refs: Sequence[str], filters: FilterGroups
+    session: Session,
+    refs: Sequence[str],
+    filters: FilterGroups,
+    restriction: Restriction | None = None,
 ) -> dict[str, EntityRow]:
-    """Stored rows per lower-cased ref, for the refs that exist and match the filter."""
+    """Stored rows per lower-cased ref, for the refs that exist, match the filter and may be
+    seen."""
     keys = list({ref.lower() for ref in refs if isinstance(ref, str)})
     found: dict[str, EntityRow] = {}
     condition = filter_condition(filters)
+    if restriction is not None:
+        condition = and_(condition, restriction.condition)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         statement = with_relations(select(*ROW_COLUMNS)).where(Entity.ref.in_(chunk), condition)
@@ -49,10 +56,16 @@ def entities_by_refs(
 
 
 def entity_row(
-    session: Session, ref: str | None = None, *, uid: str | None = None
+    session: Session,
+    ref: str | None = None,
+    *,
+    uid: str | None = None,
+    restriction: Restriction | None = None,
 ) -> EntityRow | None:
-    """One entity's row by ref (lower-cased) or by uid."""
+    """One entity's row by ref (lower-cased) or by uid; None also when it may not be seen."""
     condition = Entity.ref == ref if uid is None else Entity.uid == uid
+    if restriction is not None:
+        condition = and_(condition, restriction.condition)
     statement = with_relations(select(*ROW_COLUMNS)).where(condition)
     row = session.connection().execute(statement).first()
     return (row[0], row[1], row[2], row[3]) if row is not None else None

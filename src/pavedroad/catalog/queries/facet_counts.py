@@ -13,6 +13,7 @@ from pavedroad.catalog.queries.entity_query import EntityQuery, matching_ids, st
 from pavedroad.catalog.queries.filters import FilterGroups, IdSet
 from pavedroad.catalog.queries.listing import count_entities
 from pavedroad.catalog.queries.ordering import Order
+from pavedroad.catalog.queries.restriction import Restriction, restriction_key
 from pavedroad.catalog.read_cache import GenerationCache
 
 
@@ -22,17 +23,21 @@ def facets(
     filters: FilterGroups,
     cache: GenerationCache | None = None,
     term: str | None = None,
+    restriction: Restriction | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Counts of entities per value of each facet, most common first; ``term`` applies the
-    full-text filter too (so that counts match a page filtered by text)."""
+    full-text filter too (so that counts match a page filtered by text), ``restriction`` what
+    the asker may see."""
     result: dict[str, list[dict[str, Any]]] = {}
     term = (term or "").strip() or None
+    query = EntityQuery(filters, Order(None), term, restriction=restriction)
     for name in names:
-        key = ("facet", name.lower(), tuple(tuple(group) for group in filters), term)
+        groups = tuple(tuple(group) for group in filters)
+        key = ("facet", name.lower(), groups, term, restriction_key(restriction))
 
         def compute(name: str = name) -> list[dict[str, Any]]:
-            few = _few(session, filters, term, cache)
-            return _facet(session, name.lower(), _entity_ids(session, filters, term, cache), few)
+            few = _few(session, query, cache)
+            return _facet(session, name.lower(), _entity_ids(session, query, cache), few)
 
         result[name] = cache.get_or_compute(session, key, compute) if cache else compute()
     return result
@@ -41,20 +46,17 @@ def facets(
 FEW = 5000
 
 
-def _few(
-    session: Session, filters: FilterGroups, term: str | None, cache: GenerationCache | None
-) -> bool:
+def _few(session: Session, query: EntityQuery, cache: GenerationCache | None) -> bool:
     """Whether the filter leaves few entities (then their rows drive the count, not the key)."""
-    if not filters and not term:
+    if not query.filters and not query.term and query.restriction is None:
         return False
-    return count_entities(session, EntityQuery(filters, Order(None), term), cache) <= FEW
+    return count_entities(session, query, cache) <= FEW
 
 
 def _entity_ids(
-    session: Session, filters: FilterGroups, term: str | None, cache: GenerationCache | None
+    session: Session, query: EntityQuery, cache: GenerationCache | None
 ) -> IdSet | None:
     """The filtered entities as an id set (most selective statement first), None for all."""
-    query = EntityQuery(filters, Order(None), term)
     return matching_ids(
         query, session.get_bind().dialect.name, statement_sizes(session, query, cache)
     )

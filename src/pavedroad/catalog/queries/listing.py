@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from pavedroad.catalog.models import Entity
@@ -19,6 +19,7 @@ from pavedroad.catalog.queries.entity_query import (
 from pavedroad.catalog.queries.entity_rows import ROW_COLUMNS, EntityRow, with_relations
 from pavedroad.catalog.queries.filters import FilterGroups, filter_condition
 from pavedroad.catalog.queries.ordering import Order, after, ordered
+from pavedroad.catalog.queries.restriction import Restriction
 from pavedroad.catalog.read_cache import GenerationCache
 
 DEFAULT_LIMIT = 20
@@ -138,10 +139,19 @@ def count_entities(
 
 
 def list_entities_page(
-    session: Session, filters: FilterGroups, order: Order, *, offset: int, limit: int | None
+    session: Session,
+    filters: FilterGroups,
+    order: Order,
+    *,
+    offset: int,
+    limit: int | None,
+    restriction: Restriction | None = None,
 ) -> list[EntityRow]:
     """Rows for the deprecated ``GET /entities``: offset pagination, ordered by ref by default."""
-    statement = with_relations(select(*ROW_COLUMNS)).where(filter_condition(filters))
+    condition = filter_condition(filters)
+    if restriction is not None:
+        condition = and_(condition, restriction.condition)
+    statement = with_relations(select(*ROW_COLUMNS)).where(condition)
     statement = ordered(statement, order, False)
     if offset:
         statement = statement.offset(offset)

@@ -19,7 +19,9 @@ from starlette.responses import HTMLResponse
 from pavedroad.catalog import personal, queries
 from pavedroad.catalog.queries.filters import Statement
 from pavedroad.catalog.refs import RefError, parse_ref
+from pavedroad.catalog.visibility import visible_entities
 from pavedroad.core.web import run_read
+from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web import navigation
 from pavedroad.web.templating import is_htmx, render
 from pavedroad.web.viewer import Viewer, attach_viewer
@@ -209,17 +211,22 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def read_catalog(runtime: Runtime, view: CatalogView, viewer: Viewer) -> dict[str, Any]:
+def read_catalog(
+    runtime: Runtime,
+    view: CatalogView,
+    viewer: Viewer,
+    restriction: queries.Restriction | None = None,
+) -> dict[str, Any]:
     with runtime.db.read_session() as session:
         stars = personal.starred(session, viewer.ref) if view.starred else []
         groups = filter_groups(view, viewer, stars)
         order = queries.Order(SORTS[view.sort], view.descending)
-        query = queries.EntityQuery(groups, order, view.text or None)
+        query = queries.EntityQuery(groups, order, view.text or None, restriction=restriction)
         decoded = queries.decode_cursor(view.cursor) if view.cursor else None
         page = queries.query_entities(
             session, query, limit=view.size, cursor=decoded, cache=runtime.catalog.cache
         )
-        facets = _facet_counts(session, runtime, view, viewer, stars)
+        facets = _facet_counts(session, runtime, view, viewer, stars, restriction)
     return {
         "rows": [row_of(entity_row) for entity_row in page.rows],
         "total": page.total or 0,
@@ -230,14 +237,20 @@ def read_catalog(runtime: Runtime, view: CatalogView, viewer: Viewer) -> dict[st
 
 
 def _facet_counts(
-    session: Session, runtime: Runtime, view: CatalogView, viewer: Viewer, stars: Sequence[str]
+    session: Session,
+    runtime: Runtime,
+    view: CatalogView,
+    viewer: Viewer,
+    stars: Sequence[str],
+    restriction: queries.Restriction | None,
 ) -> list[tuple[Facet, list[dict[str, Any]], list[str]]]:
     """Each facet's values with counts under the *other* filters, selected values first."""
     result = []
+    cache = runtime.catalog.cache
     for facet in FACETS:
         groups = filter_groups(view, viewer, stars, skip=facet.param)
         counts = queries.facets(
-            session, [facet.key], groups, cache=runtime.catalog.cache, term=view.text
+            session, [facet.key], groups, cache=cache, term=view.text, restriction=restriction
         )[facet.key]
         selected = view.selected.get(facet.param, [])
         chosen = [c for c in counts if str(c["value"]).lower() in {s.lower() for s in selected}]
@@ -251,11 +264,14 @@ def _facet_counts(
 
 @router.get("/catalog", response_class=HTMLResponse)
 async def catalog_page(
-    request: Request, viewer: Annotated[Viewer, Depends(attach_viewer)]
+    request: Request,
+    viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     view = CatalogView.from_request(request)
-    data = await run_read(lambda: read_catalog(runtime, view, viewer))
+    restriction = visible_entities(grant)
+    data = await run_read(lambda: read_catalog(runtime, view, viewer, restriction))
     context = {
         "view": view,
         "sorts": SORTS,

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from pavedroad.catalog import personal, queries
+from pavedroad.catalog import personal, queries, service
 from pavedroad.catalog.hooks import TabContext
-from pavedroad.core.actors import Actor
+from pavedroad.catalog.views.actions import entity_actions
+from pavedroad.catalog.visibility import visible_entities
 from pavedroad.core.errors import NotFoundError
-from pavedroad.core.web import require, run_read
+from pavedroad.core.web import run_read
+from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web.templating import is_htmx, render
 from pavedroad.web.viewer import Viewer, attach_viewer
 
@@ -29,9 +32,12 @@ def page_ref(namespace: str, kind: str, name: str) -> str:
     return f"{kind}:{namespace}/{name}".lower()
 
 
-def _load(runtime: Runtime, ref: str) -> tuple[dict[str, Any], str]:
+def _load(
+    runtime: Runtime, ref: str, restriction: queries.Restriction | None = None
+) -> tuple[dict[str, Any], str]:
+    """The entity and its relations JSON; 404 when it does not exist or may not be seen."""
     with runtime.db.read_session() as session:
-        row = queries.entity_row(session, ref)
+        row = queries.entity_row(session, ref, restriction=restriction)
     if row is None:
         raise NotFoundError(
             f"There is no {ref.split(':')[0]} called {ref.split(':', 1)[1]} in the catalog."
@@ -47,18 +53,20 @@ async def entity_page(
     name: str,
     background: BackgroundTasks,
     viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     ref = page_ref(namespace, kind, name)
     query = dict(request.query_params)
+    restriction = visible_entities(grant)
 
     def read() -> dict[str, Any]:
-        entity, relations_json = _load(runtime, ref)
+        entity, relations_json = _load(runtime, ref, restriction)
         entity["relations"] = orjson.loads(relations_json)
         tabs = [tab for tab in runtime.entity_tabs if tab.applies_to(entity)]
         active = next((t for t in tabs if t.id == query.get("tab")), tabs[0])
         with runtime.db.read_session() as session:
-            context = TabContext(entity, ref, session, runtime, viewer, query)
+            context = TabContext(entity, ref, session, runtime, viewer, query, restriction)
             panel = active.render(context)
             starred = personal.is_starred(session, viewer.ref, ref)
         return {
@@ -68,6 +76,7 @@ async def entity_page(
             "active": active,
             "panel": panel,
             "starred": starred,
+            "actions": entity_actions(runtime, grant, entity),
         }
 
     data = await run_read(read)
@@ -107,22 +116,69 @@ async def toggle_star(
     namespace: str,
     kind: str,
     name: str,
-    actor: Annotated[Actor, Depends(require("catalog.entity.star"))],
+    grant: Annotated[Grant, Depends(require("catalog.entity.star"))],
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
     ref = page_ref(namespace, kind, name)
     form = await request.form()
+    reader = runtime.permissions.decide(grant.principal, "catalog.entity.read")
 
     def write() -> bool:
-        _load(runtime, ref)
+        entity, _ = _load(runtime, ref)
+        if not reader.allows(entity):
+            raise NotFoundError(f"There is no {kind} called {namespace}/{name} in the catalog.")
         with runtime.db.session() as session:
             if form.get("star") == "on":
-                personal.star(session, ref, actor=actor)
+                personal.star(session, ref, actor=grant.actor)
                 return True
-            personal.unstar(session, ref, actor=actor)
+            personal.unstar(session, ref, actor=grant.actor)
             return False
 
     starred = await run_in_threadpool(write)
     if is_htmx(request):
         return render(request, "catalog/_star.html", {"ref": ref, "starred": starred})
     return Response(status_code=303, headers={"location": request.url.path.removesuffix("/star")})
+
+
+@router.post("/catalog/{namespace}/{kind}/{name}/refresh")
+async def refresh_from_page(
+    request: Request,
+    namespace: str,
+    kind: str,
+    name: str,
+    grant: Annotated[Grant, Depends(require("catalog.entity.refresh"))],
+) -> Response:
+    """Read the entity's location again now, then back to the page."""
+    runtime: Runtime = request.app.state.runtime
+    ref = page_ref(namespace, kind, name)
+
+    def refresh() -> None:
+        entity, _ = _load(runtime, ref)
+        grant.check(entity, ref=ref)
+        with runtime.db.session() as session:
+            service.refresh_entity(session, runtime.catalog, ref, actor=grant.actor)
+
+    await run_in_threadpool(refresh)
+    return RedirectResponse(f"{request.url.path.removesuffix('/refresh')}?refreshed=1", 303)
+
+
+@router.post("/catalog/{namespace}/{kind}/{name}/delete")
+async def delete_from_page(
+    request: Request,
+    namespace: str,
+    kind: str,
+    name: str,
+    grant: Annotated[Grant, Depends(require("catalog.entity.delete"))],
+) -> Response:
+    """Delete the entity (Backstage's semantics: its location brings it back at refresh)."""
+    runtime: Runtime = request.app.state.runtime
+    ref = page_ref(namespace, kind, name)
+
+    def delete() -> None:
+        entity, _ = _load(runtime, ref)
+        grant.check(entity, ref=ref)
+        with runtime.db.session() as session:
+            service.delete_entity(session, entity["metadata"]["uid"], actor=grant.actor)
+
+    await run_in_threadpool(delete)
+    return RedirectResponse(f"/catalog?deleted={quote(ref)}", 303)

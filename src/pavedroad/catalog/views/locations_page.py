@@ -20,9 +20,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pavedroad.catalog import service
 from pavedroad.catalog.models import Entity, IngestionError, Location, LocationFile
-from pavedroad.core.actors import Actor
+from pavedroad.catalog.visibility import location_resource
+from pavedroad.core.clock import as_utc
 from pavedroad.core.db import chunks
-from pavedroad.core.web import require, run_read
+from pavedroad.core.errors import NotFoundError
+from pavedroad.core.web import run_read
+from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web import navigation
 from pavedroad.web.templating import is_htmx, render
 from pavedroad.web.viewer import Viewer, attach_viewer
@@ -52,7 +55,7 @@ def relative(moment: datetime | None, now: datetime) -> str:
     """``3 minutes ago`` or ``in 4 minutes``; people read that faster than a timestamp."""
     if moment is None:
         return "never"
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+    moment = as_utc(moment)
     seconds = (now - moment).total_seconds()
     future, seconds = seconds < 0, abs(seconds)
     if seconds < 45:
@@ -68,7 +71,7 @@ def relative(moment: datetime | None, now: datetime) -> str:
 def iso(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = as_utc(moment)
     return moment.isoformat(timespec="seconds")
 
 
@@ -115,11 +118,15 @@ def row_of(location: Location, data_dir: Path, now: datetime) -> LocationRow:
     )
 
 
-def read_locations(runtime: Runtime) -> dict[str, Any]:
+def read_locations(runtime: Runtime, grant: Grant) -> dict[str, Any]:
     now = datetime.now(UTC)
     data_dir = runtime.catalog.data_dir
     with runtime.db.read_session() as session:
-        locations = service.list_locations(session)
+        locations = [
+            location
+            for location in service.list_locations(session)
+            if grant.unconditional or grant.allows(location_resource(location))
+        ]
         provider_errors = session.scalars(
             select(IngestionError)
             .where(IngestionError.provider.is_not(None))
@@ -150,10 +157,14 @@ class FileErrors:
     status: str | None  # the file's status at the last read, when it was read
 
 
-def read_location(runtime: Runtime, location_id: str) -> dict[str, Any]:
+def read_location(runtime: Runtime, location_id: str, grant: Grant) -> dict[str, Any]:
     now = datetime.now(UTC)
     with runtime.db.read_session() as session:
         location = service.get_location(session, location_id)
+        resource = location_resource(location)
+        if not grant.unconditional and not grant.allows(resource):
+            raise NotFoundError(f"Found no location with ID {location_id}")
+        refresh = runtime.permissions.decide(grant.principal, "catalog.location.refresh", resource)
         errors = service.list_errors(session, location_id=location_id)
         files = session.scalars(
             select(LocationFile)
@@ -173,6 +184,8 @@ def read_location(runtime: Runtime, location_id: str) -> dict[str, Any]:
     for error in errors:
         grouped[error.file or ""].append(error)
     return {
+        "can_refresh": refresh.allows(resource),
+        "refresh_explanation": refresh.explanation,
         "location": row_of(location, runtime.catalog.data_dir, now),
         "error_groups": [
             FileErrors(file, sorted(items, key=_position), statuses.get(file))
@@ -217,20 +230,25 @@ def entity_locations(session: Session, refs: set[str]) -> dict[str, str | None]:
 
 @router.get("/locations", response_class=HTMLResponse)
 async def locations_page(
-    request: Request, viewer: Annotated[Viewer, Depends(attach_viewer)]
+    request: Request,
+    viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.location.read"))],
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
-    data = await run_read(lambda: read_locations(runtime))
+    data = await run_read(lambda: read_locations(runtime, grant))
     data["breadcrumbs"] = [("Catalog", "/catalog"), ("Locations", None)]
     return render(request, "catalog/locations.html", data)
 
 
 @router.get("/locations/{location_id}", response_class=HTMLResponse)
 async def location_page(
-    request: Request, location_id: str, viewer: Annotated[Viewer, Depends(attach_viewer)]
+    request: Request,
+    location_id: str,
+    viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.location.read"))],
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
-    data = await run_read(lambda: read_location(runtime, location_id))
+    data = await run_read(lambda: read_location(runtime, location_id, grant))
     data["refreshed_now"] = _summary_from(request.query_params)
     data["registered"] = request.query_params.get("registered") == "1"
     data["breadcrumbs"] = [("Locations", "/locations"), (data["location"].label, None)]
@@ -250,22 +268,23 @@ def _summary_from(params: Any) -> dict[str, int] | None:
 async def refresh_location(
     request: Request,
     location_id: str,
-    actor: Annotated[Actor, Depends(require("catalog.location.refresh"))],
+    grant: Annotated[Grant, Depends(require("catalog.location.refresh"))],
     viewer: Annotated[Viewer, Depends(attach_viewer)],
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
 
     def refresh() -> dict[str, int]:
         with runtime.db.session() as session:
+            grant.check(location_resource(service.get_location(session, location_id)))
             refreshed = service.refresh_locations(
-                session, runtime.catalog, [location_id], actor=actor
+                session, runtime.catalog, [location_id], actor=grant.actor
             )[0]
             return service.summarize(refreshed.report)
 
     # Not a database-read thread: reading a repository again may take seconds.
     summary = await run_in_threadpool(refresh)
     if is_htmx(request):
-        data = await run_read(lambda: read_location(runtime, location_id))
+        data = await run_read(lambda: read_location(runtime, location_id, grant))
         data["refreshed_now"] = summary
         data["registered"] = False
         return render(request, "catalog/_location.html", data)

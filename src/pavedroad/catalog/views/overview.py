@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import case, select, true
 
 from pavedroad.catalog.hooks import TabContext
 from pavedroad.catalog.models import Entity, IngestionError
@@ -214,7 +214,7 @@ def _featured(
     for card_id, heading, sources in plan:
         groups: list[tuple[str, list[Summary]]] = []
         for label, type_ in sources:
-            items = [summaries[ref] for ref in sorted(grouped.get(type_, []))]
+            items = [summaries[r] for r in sorted(grouped.get(type_, [])) if r in summaries]
             if not items:
                 continue
             if label is not None:
@@ -238,12 +238,21 @@ def _part_rank(kind: str) -> tuple[int, str]:
 
 
 def _summaries(context: TabContext, refs: list[str]) -> dict[str, Summary]:
-    """One query for every listed entity; refs without an entity are listed as missing."""
-    rows = context.session.execute(select(Entity.ref, Entity.body).where(Entity.ref.in_(refs)))
-    bodies = {ref: orjson.loads(body) for ref, body in rows}
+    """One query for every listed entity; refs without an entity are listed as missing, and
+    entities the viewer may not see are left out."""
+    restriction = context.restriction
+    visible = case((restriction.condition, True), else_=False) if restriction else true()
+    rows = context.session.execute(
+        select(Entity.ref, Entity.body, visible).where(Entity.ref.in_(refs))
+    )
+    bodies: dict[str, Any] = {}
+    for ref, body, seen in rows:
+        bodies[ref] = orjson.loads(body) if seen else None
     found: dict[str, Summary] = {}
     for ref in refs:
         kind, rest = ref.split(":", 1)
+        if ref in bodies and bodies[ref] is None:
+            continue  # hidden by the permission policy
         body = bodies.get(ref)
         if body is None:
             name = rest.split("/", 1)[-1]

@@ -31,7 +31,7 @@ from pavedroad.catalog.views.locations_page import entity_locations
 from pavedroad.catalog.views.overview import RELATION_LABELS
 from pavedroad.core.actors import Actor
 from pavedroad.core.errors import ConflictError, InputError, PavedroadError
-from pavedroad.core.web import require
+from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web import navigation
 from pavedroad.web.templating import is_htmx, render, templates
 from pavedroad.web.viewer import Viewer, attach_viewer
@@ -346,7 +346,9 @@ def _example(name: str, viewer: Viewer) -> str:
 
 @router.get("/catalog-import", response_class=HTMLResponse)
 async def register_page(
-    request: Request, viewer: Annotated[Viewer, Depends(attach_viewer)]
+    request: Request,
+    viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.location.create"))],
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     params = request.query_params
@@ -362,7 +364,7 @@ async def register_page(
 async def validate(
     request: Request,
     # Checking reads files and repositories on the server, as registering does.
-    actor: Annotated[Actor, Depends(require("catalog.location.create"))],
+    grant: Annotated[Grant, Depends(require("catalog.location.create"))],
     viewer: Annotated[Viewer, Depends(attach_viewer)],
 ) -> HTMLResponse:
     """The check as you type (a fragment for HTMX) or on "Check" without JavaScript (the page)."""
@@ -378,12 +380,12 @@ async def validate(
 @router.post("/catalog-import", response_class=HTMLResponse)
 async def register(
     request: Request,
-    actor: Annotated[Actor, Depends(require("catalog.location.create"))],
+    grant: Annotated[Grant, Depends(require("catalog.location.create"))],
     viewer: Annotated[Viewer, Depends(attach_viewer)],
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
     draft = Draft.from_values(await request.form())
-    outcome = await run_in_threadpool(register_draft, runtime, draft, actor)
+    outcome = await run_in_threadpool(register_draft, runtime, draft, grant.actor)
     if isinstance(outcome, Check):
         return _page(request, draft, outcome, status_code=outcome.status_code)
     return RedirectResponse(f"/locations/{outcome}?registered=1", status_code=303)

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from pavedroad.catalog import queries
 from pavedroad.catalog.models import Entity, EntityRelation
+from pavedroad.catalog.queries.restriction import Restriction
 from pavedroad.catalog.refs import entity_path
 from pavedroad.catalog.views.entity import display_name, page_ref
 from pavedroad.catalog.views.overview import kind_heading
+from pavedroad.catalog.visibility import visible_entities
 from pavedroad.core.errors import NotFoundError
 from pavedroad.core.web import json_response, run_read
+from pavedroad.permissions.dependencies import Grant, require
 
 if TYPE_CHECKING:
     from pavedroad.catalog.hooks import TabContext
@@ -178,12 +182,19 @@ class Neighbourhood:
 
 
 def neighbourhood(
-    session: Session, root: str, options: GraphOptions, *, limit: int = NODE_LIMIT
+    session: Session,
+    root: str,
+    options: GraphOptions,
+    *,
+    limit: int = NODE_LIMIT,
+    restriction: Restriction | None = None,
 ) -> Neighbourhood:
     """The entities within ``options.depth`` relations of ``root``, nearest first, at most
-    ``limit`` of them, with the relations among them.
+    ``limit`` of them, with the relations among them. Entities the viewer may not see
+    (``restriction``) are neither shown nor walked through.
 
-    Queries: one per level walked, one for the edges, one for the entities' details.
+    Queries: one per level walked (two with a restriction), one for the edges, one for the
+    entities' details.
     """
     types = options.types
     reached: dict[str, tuple[int, str | None, str | None]] = {root: (0, None, None)}
@@ -206,6 +217,11 @@ def neighbourhood(
             if target not in reached:
                 reached[target] = (level, source, type_)
                 frontier.append(target)
+        if restriction is not None and frontier:
+            hidden = _hidden(session, frontier, restriction)
+            frontier = [ref for ref in frontier if ref not in hidden]
+            for ref in hidden:
+                del reached[ref]
     shown = sorted(reached, key=lambda ref: (reached[ref][0], ref))[:limit]
     # Every edge drawn is a step of the walk: relations among the outermost nodes lie beyond
     # the chosen depth, and drawing them turns a large graph into a hairball.
@@ -215,6 +231,16 @@ def neighbourhood(
     nodes = [_node(ref, reached[ref], details.get(ref)) for ref in shown]
     edges = _edges(session, inner, shown, types)
     return Neighbourhood(root, nodes, edges, len(reached), complete)
+
+
+def _hidden(session: Session, refs: list[str], restriction: Restriction) -> set[str]:
+    """The refs of entities that exist but may not be seen (dangling refs stay visible)."""
+    rows = session.execute(
+        select(Entity.ref, case((restriction.condition, True), else_=False)).where(
+            Entity.ref.in_(refs)
+        )
+    )
+    return {ref for ref, visible in rows if not visible}
 
 
 def _details(session: Session, refs: list[str]) -> dict[str, dict[str, Any]]:
@@ -296,7 +322,7 @@ def build(context: TabContext) -> dict[str, Any]:
     options = GraphOptions.parse(
         context.entity["kind"], context.query.get("depth"), context.query.get("rel")
     )
-    found = neighbourhood(context.session, context.ref, options)
+    found = neighbourhood(context.session, context.ref, options, restriction=context.restriction)
     titles = {node.ref: node.title for node in found.nodes}
     levels: dict[int, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
     for node in found.nodes[1:]:
@@ -351,22 +377,36 @@ def _rel_parameter(request: Request) -> str | None:
 
 
 @router.get("/catalog/{namespace}/{kind}/{name}/graph.json")
-async def graph_json(request: Request, namespace: str, kind: str, name: str) -> Response:
+async def graph_json(
+    request: Request,
+    namespace: str,
+    kind: str,
+    name: str,
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
+) -> Response:
     runtime: Runtime = request.app.state.runtime
     ref = page_ref(namespace, kind, name)
     options = GraphOptions.parse(kind, request.query_params.get("depth"), _rel_parameter(request))
+    visible = visible_entities(grant)
 
     def read() -> dict[str, Any]:
         with runtime.db.read_session() as session:
-            if session.scalar(select(Entity.id).where(Entity.ref == ref)) is None:
+            if queries.entity_row(session, ref, restriction=visible) is None:
                 raise NotFoundError(f"There is no {kind} called {namespace}/{name} in the catalog.")
-            return graph_document(neighbourhood(session, ref, options), options)
+            found = neighbourhood(session, ref, options, restriction=visible)
+            return graph_document(found, options)
 
     return json_response(await run_read(read))
 
 
 @router.get("/catalog/{namespace}/{kind}/{name}/relations")
-async def relations_form(request: Request, namespace: str, kind: str, name: str) -> Response:
+async def relations_form(
+    request: Request,
+    namespace: str,
+    kind: str,
+    name: str,
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
+) -> Response:
     """Where the options form goes without JavaScript: to the tab, with ``rel`` as one value.
 
     Browsers send one ``rel`` per ticked box; the page keeps one value per parameter.

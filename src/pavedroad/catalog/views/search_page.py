@@ -26,9 +26,12 @@ from starlette.responses import HTMLResponse
 from pavedroad.catalog import queries
 from pavedroad.catalog.models import Entity
 from pavedroad.catalog.queries.filters import full_text_condition
+from pavedroad.catalog.queries.restriction import restriction_key
 from pavedroad.catalog.read_cache import current_generation
 from pavedroad.catalog.refs import RefError, entity_path, short_ref
+from pavedroad.catalog.visibility import visible_entities
 from pavedroad.core.web import run_read
+from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web.templating import is_htmx, render
 from pavedroad.web.viewer import Viewer, attach_viewer
 
@@ -50,6 +53,8 @@ MATCHED_IN = ("name", "name", "name", "title", "description", "tag", "type")
 class SearchRequest:
     text: str  # as typed (trimmed)
     kind: str | None = None  # a catalog kind to narrow to, lower-cased
+    # What the asker may see (a queries.Restriction), None for everything: sources apply it.
+    restriction: Any = field(default=None, compare=False)
 
     @property
     def term(self) -> str:
@@ -196,13 +201,17 @@ class CatalogSearch:
         term = request.term
         cache = runtime.catalog.cache
         generation = current_generation(session)  # one read validates both cached answers
+        visible = request.restriction
+        seen_by = restriction_key(visible)
         counts: dict[str, int] = cache.get_or_compute_at(
-            generation, ("search-kinds", term), lambda: self._kind_counts(session, term)
+            generation,
+            ("search-kinds", term, seen_by),
+            lambda: self._kind_counts(session, term, visible),
         )
         ranked: list[_Ranked] = cache.get_or_compute_at(
             generation,
-            ("search-hits", term, request.kind),
-            lambda: self._ranked(session, term, request.kind),
+            ("search-hits", term, request.kind, seen_by),
+            lambda: self._ranked(session, term, request.kind, visible),
         )
         facets = [
             FacetLink(
@@ -221,17 +230,25 @@ class CatalogSearch:
             note += "titles, descriptions and tags too."
         return SourceResults(self.name, [_hit(r, term) for r in ranked], total, facets, note)
 
-    def _kind_counts(self, session: Session, term: str) -> dict[str, int]:
+    def _kind_counts(
+        self, session: Session, term: str, visible: queries.Restriction | None
+    ) -> dict[str, int]:
         condition = (
             name_prefix(term)
             if len(term) < FULL_TEXT_MIN
             else full_text_condition(term, None, _dialect(session))
         )
+        if visible is not None:
+            condition = and_(condition, visible.condition)
         statement = select(Entity.kind_key, func.count()).where(condition).group_by(Entity.kind_key)
         return {kind: int(count) for kind, count in session.execute(statement)}
 
-    def _ranked(self, session: Session, term: str, kind: str | None) -> list[_Ranked]:
+    def _ranked(
+        self, session: Session, term: str, kind: str | None, visible: queries.Restriction | None
+    ) -> list[_Ranked]:
         narrowed = Entity.kind_key == kind if kind else true()
+        if visible is not None:
+            narrowed = and_(narrowed, visible.condition)
         columns = (Entity.id, Entity.ref, Entity.body)
         # Names first, from the name index: an exact or prefix match is never crowded out of
         # the candidates by hundreds of description matches.
@@ -319,7 +336,9 @@ register_source(CatalogSearch())
 def run_search(runtime: Runtime, request: SearchRequest) -> dict[str, Any]:
     with runtime.db.read_session() as session:
         if not request.term:
-            kinds = queries.facets(session, ["kind"], [], cache=runtime.catalog.cache)["kind"]
+            cache = runtime.catalog.cache
+            visible = request.restriction
+            kinds = queries.facets(session, ["kind"], [], cache=cache, restriction=visible)["kind"]
             return {"sections": [], "total": 0, "browse_kinds": kinds}
         sections = [source.search(runtime, session, request) for source in SEARCH_SOURCES]
     return {"sections": sections, "total": sum(s.total for s in sections), "browse_kinds": []}
@@ -327,12 +346,14 @@ def run_search(runtime: Runtime, request: SearchRequest) -> dict[str, Any]:
 
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(
-    request: Request, viewer: Annotated[Viewer, Depends(attach_viewer)]
+    request: Request,
+    viewer: Annotated[Viewer, Depends(attach_viewer)],
+    grant: Annotated[Grant, Depends(require("catalog.entity.read"))],
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     text = " ".join(request.query_params.get("q", "").split())[:MAX_TERM]
     kind = request.query_params.get("kind", "").strip().lower() or None
-    search = SearchRequest(text, kind)
+    search = SearchRequest(text, kind, visible_entities(grant))
     data = await run_read(lambda: run_search(runtime, search))
     context = {
         **data,

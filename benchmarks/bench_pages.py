@@ -73,9 +73,9 @@ def measure(kind: str, entities: int, seconds: int) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     try:
         for name, targets in paths.items():
-            run_wrk(server.base, targets, 2, 3)  # every worker process computes its caches
+            run_wrk(server, targets, 2, 3, token=False)  # every worker process computes its caches
             for connections in (1, 16):
-                result = run_wrk(server.base, targets, connections, seconds)
+                result = run_wrk(server, targets, connections, seconds, token=False)
                 rows.append(
                     {
                         "database": kind,

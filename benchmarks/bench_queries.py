@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from harness import WORK, organisation, print_table, request, start_server
+from harness import WORK, Server, organisation, print_table, request, start_server
 
 LUA = """
 local paths = {}
@@ -95,7 +95,10 @@ def scenarios(folder: Path) -> dict[str, list[str]]:
     }
 
 
-def run_wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
+def run_wrk(
+    server: Server, paths: list[str], connections: int, seconds: int, *, token: bool = True
+) -> dict[str, float]:
+    """wrk over ``paths`` in turn; requests carry the server's token unless ``token`` is off."""
     with tempfile.TemporaryDirectory() as scratch:
         path_file = Path(scratch) / "paths.txt"
         path_file.write_text("\n".join(paths) + "\n")
@@ -111,7 +114,8 @@ def run_wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict
             "10s",
             "-s",
             str(script),
-            base,
+            *(f"-H{name}: {value}" for name, value in server.headers.items() if token),
+            server.base,
         ]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
@@ -160,9 +164,9 @@ def measure(kind: str, entities: int, seconds: int, workers: int) -> list[dict[s
     try:
         total = request(server, "GET", "/api/catalog/entities/by-query?limit=1")[1]["totalItems"]
         for name, paths in scenarios(organisation(entities)).items():
-            run_wrk(server.base, paths, 4, 2)  # warm-up: caches, connection pool, code paths
+            run_wrk(server, paths, 4, 2)  # warm-up: caches, connection pool, code paths
             for connections in (1, 16):
-                result = run_wrk(server.base, paths, connections, seconds)
+                result = run_wrk(server, paths, connections, seconds)
                 rows.append(
                     {
                         "database": kind,

@@ -73,6 +73,11 @@ def free_port() -> int:
 class Server:
     process: subprocess.Popen[bytes]
     base: str
+    token: str = ""  # a service token the benchmark's requests carry (the API needs sign-in)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"} if self.token else {}
 
     def processes(self) -> list[int]:
         """The server's process and every process it started (uvicorn's workers)."""
@@ -122,6 +127,7 @@ def start_server(
         "PAVEDROAD_WORKERS": str(workers),
         **(extra_env or {}),
     }
+    token = service_token(environment)
     log = open(WORK / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         [str(PAVEDROAD), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -129,7 +135,7 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = Server(process, f"http://127.0.0.1:{port}")
+    server = Server(process, f"http://127.0.0.1:{port}", token)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -144,12 +150,31 @@ def start_server(
     raise SystemExit(f"the server did not become ready within 60 s; see {log.name}")
 
 
+def service_token(environment: dict[str, str]) -> str:
+    """A day-long service token for the benchmark, made as an operator makes one."""
+    subprocess.run(
+        [str(PAVEDROAD), "db", "upgrade"], env=environment, check=True, capture_output=True
+    )
+    command = ["tokens", "create", "--name", "bench", "--service", "bench", "--scope", "*"]
+    made = subprocess.run(
+        [str(PAVEDROAD), *command, "--expires-in-days", "1"],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return made.stdout.strip()
+
+
 def request(
     server: Server, method: str, path: str, body: Any = None, timeout: float = 3600
 ) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     prepared = urllib.request.Request(
-        server.base + path, data=data, method=method, headers={"content-type": "application/json"}
+        server.base + path,
+        data=data,
+        method=method,
+        headers={"content-type": "application/json", **server.headers},
     )
     try:
         with urllib.request.urlopen(prepared, timeout=timeout) as response:

@@ -35,6 +35,12 @@ CONFORMANCE = SHARED / "conformance"
 TESTER = "user:default/tester"
 
 
+@pytest.fixture(autouse=True)
+def no_personal_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the CLI credentials of whoever runs them."""
+    monkeypatch.setenv("PAVEDROAD_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_kind" in metafunc.fixturenames:
         kinds = ["sqlite"] if ADMIN_POSTGRES_URL == "skip" else ["sqlite", "postgres"]
@@ -90,6 +96,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         log_format="console",
         auth={"demo_user_ref": TESTER},
+        credentials_file=tmp_path / "credentials.json",
         permissions={"admins": ["group:default/admins", TESTER]},
     )
 

@@ -28,6 +28,7 @@ from pavedroad.core.migrations import current_revision, head_revision
 from pavedroad.core.telemetry import TelemetryMiddleware, configure_logging, metrics_text
 from pavedroad.core.web import configure_read_threads, install_error_handlers, json_response
 from pavedroad.identity import api as identity_api
+from pavedroad.identity import cli_login as identity_cli_login
 from pavedroad.identity import settings_page as identity_settings
 from pavedroad.identity import views as identity_views
 from pavedroad.identity.authentication import Authenticator, authentication_dependency
@@ -81,7 +82,13 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         app.include_router(router)
     app.include_router(audit_api.router)
     app.include_router(identity_api.router)
-    pages = (identity_views.router, identity_settings.router, home.router, catalog_views.router)
+    pages = (
+        identity_views.router,
+        identity_settings.router,
+        identity_cli_login.router,
+        home.router,
+        catalog_views.router,
+    )
     for router in (*pages, audit_views.router):
         app.include_router(router)
     app.mount("/static", CachedStaticFiles(directory=STATIC), name="static")

@@ -53,6 +53,9 @@ app.add_typer(permissions_cli.app, name="permissions")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.tokens_app, name="tokens")
+app.command("login")(identity_cli.login)
+app.command("logout")(identity_cli.logout)
+app.command("whoami")(identity_cli.whoami)
 
 console = Console(stderr=True, soft_wrap=True)
 DEMO_USER = "user:default/esi.mensah"  # a developer of team-checkout and a team lead

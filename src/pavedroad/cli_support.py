@@ -18,6 +18,7 @@ from pavedroad.core import migrations
 from pavedroad.core.actors import Actor
 from pavedroad.core.errors import PavedroadError
 from pavedroad.identity.authentication import Authenticator
+from pavedroad.identity.cli_credentials import load_token
 from pavedroad.identity.schemas import Principal
 from pavedroad.permissions.dependencies import deny
 from pavedroad.runtime import Runtime, build_runtime
@@ -93,7 +94,10 @@ def _cell(row: dict[str, Any], key: str) -> str:
 def cli_principal(runtime: Runtime) -> Principal:
     """Who a command acts as: the owner of ``PAVEDROAD_TOKEN`` when it is set (refused when it
     is not a live token), else the operator at this machine."""
-    secret = runtime.settings.token.get_secret_value()
+    settings = runtime.settings
+    secret = settings.token.get_secret_value() or load_token(
+        settings.credentials_file, settings.resolved_base_url
+    )
     if not secret:
         return Principal(f"system:cli/{getpass.getuser()}", "cli", None)
     resolution = Authenticator(runtime.settings, runtime.db, runtime.catalog.cache).resolve(
@@ -101,7 +105,8 @@ def cli_principal(runtime: Runtime) -> Principal:
     )
     if resolution.principal is None:
         fail(
-            f"PAVEDROAD_TOKEN was refused: {resolution.failure}",
+            f"PAVEDROAD_TOKEN (or the token of `pavedroad login`) was refused: "
+            f"{resolution.failure}",
             "create a new one with `pavedroad tokens create` (as an administrator) or unset it",
         )
     return resolution.principal

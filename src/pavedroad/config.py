@@ -199,6 +199,10 @@ class Settings(BaseSettings):
             "database credentials and so every permission."
         ),
     )
+    credentials_file: Path = Field(
+        default_factory=lambda: Path.home() / ".config" / "pavedroad" / "credentials.json",
+        description="Where `pavedroad login` keeps the CLI's token (readable by you only).",
+    )
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,29 +35,37 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 VIEWER = "user:default/esi.mensah"
 
 
-def _free_port() -> int:
+PAVEDROAD = str(Path(sys.executable).with_name("pavedroad"))
+DEMO_CATALOG = (
+    Path(__file__).resolve().parents[2] / "src" / "pavedroad" / "demo" / "catalog-info.yaml"
+)
+
+
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("portal")
-    port = _free_port()
-    environment = {
+def portal_environment(data: Path, port: int, **extra: str) -> dict[str, str]:
+    return {
         **os.environ,
         "PAVEDROAD_DATA_DIR": str(data),
         "PAVEDROAD_DATABASE_URL": "",
         "PAVEDROAD_PORT": str(port),
         "PAVEDROAD_WORKERS": "1",
         "PAVEDROAD_CATALOG__REFRESH_INTERVAL_SECONDS": "0",
-        "PAVEDROAD_AUTH__DEMO_USER_REF": VIEWER,
+        "PAVEDROAD_CREDENTIALS_FILE": str(data / "credentials.json"),
+        **extra,
     }
-    command = [str(Path(sys.executable).with_name("pavedroad")), "demo", "--port", str(port)]
+
+
+@contextmanager
+def running_portal(command: list[str], environment: dict[str, str], data: Path) -> Iterator[str]:
+    """Start the portal as people do, wait until it is ready, stop it by its PID after."""
     log = open(data / "server.log", "wb")  # noqa: SIM115 - open for the server's lifetime
     server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{environment['PAVEDROAD_PORT']}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -70,13 +79,26 @@ def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         server.kill()
         raise RuntimeError("the portal did not become ready within 60 s")
-    yield url
-    server.send_signal(signal.SIGINT)
     try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+        yield url
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The README's demo: ``pavedroad demo``, everyone signed in as the demo user."""
+    data = tmp_path_factory.mktemp("portal")
+    port = free_port()
+    environment = portal_environment(data, port, PAVEDROAD_AUTH__DEMO_USER_REF=VIEWER)
+    command = [PAVEDROAD, "demo", "--port", str(port)]
+    with running_portal(command, environment, data) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

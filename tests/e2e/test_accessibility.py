@@ -24,6 +24,12 @@ PAGES = {
     "group": "/catalog/default/group/team-checkout",
     "user": "/catalog/default/user/esi.mensah",
     "not-found": "/catalog/default/component/ghost",
+    "relations": "/catalog/default/component/order-service?tab=relations",
+    "api": "/catalog/default/api/authz-api?tab=api",
+    "another-teams-service": "/catalog/default/component/payment-service",  # disabled actions
+    "settings": "/settings",
+    "sign-in": "/sign-in",
+    "audit-refused": "/audit",  # Esi is no auditor: the refusal page
 }
 Scheme = Literal["light", "dark"]
 

@@ -274,3 +274,22 @@ class TestAccounts:
         page = browser.get("/sign-in").text
         assert 'name="password"' in page and form_token(page)
         assert "/auth/oidc/login" not in page  # no single sign-on configured here
+
+
+class TestCrossSiteRequests:
+    def test_a_form_posted_from_another_site_is_refused_even_in_demo_mode(
+        self, client: TestClient
+    ) -> None:
+        page = "/catalog/default/component/x/star"
+        for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}):
+            response = client.post(page, data={"star": "on"}, headers={**HTML, **headers})
+            assert response.status_code == 403
+            assert "came from another site" in response.text
+
+    def test_the_portals_own_pages_may_post(self, client: TestClient) -> None:
+        response = client.post(
+            "/api/catalog/locations",
+            json={"type": "file", "target": "/nowhere/catalog-info.yaml"},
+            headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"},
+        )
+        assert response.status_code != 403

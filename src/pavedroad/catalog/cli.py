@@ -278,6 +278,7 @@ def refresh(
 def locations(output: OutputOption = OutputFormat.table) -> None:
     """Registered locations with their status and counts."""
     runtime = _runtime()
+    authorize_cli(runtime, "catalog.location.read")
     with runtime.db.read_session() as session:
         rows = [
             {
@@ -323,6 +324,7 @@ def list_(
     if kind:
         params = [f"{p},kind={kind}" for p in params] or [f"kind={kind}"]
     runtime = _runtime()
+    authorize_cli(runtime, "catalog.entity.read")
     query = queries.EntityQuery(queries.parse_filters(params), queries.Order(None), search)
     with runtime.db.read_session() as session:
         page = queries.query_entities(session, query, limit=limit)
@@ -361,6 +363,7 @@ def get(
 ) -> None:
     """One entity, as stored, with its relations."""
     runtime = _runtime()
+    authorize_cli(runtime, "catalog.entity.read")
     with runtime.db.read_session() as session:
         stored = service.get_entity_row(session, entity_ref)
         row = queries.entity_row(session, stored.ref)
@@ -378,6 +381,7 @@ def errors(
 ) -> None:
     """Everything that failed to ingest, by location, with line numbers and fixes."""
     runtime = _runtime()
+    authorize_cli(runtime, "catalog.location.read")
     with runtime.db.read_session() as session:
         location_id = _location_id(session, location) if location else None
         names = {loc.id: f"{loc.type}:{loc.target}" for loc in service.list_locations(session)}

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from pavedroad.core.errors import NotAllowedError
 from pavedroad.core.web import json_response
 from pavedroad.identity import sessions, tokens
+from pavedroad.identity.authentication import forget_credentials
 from pavedroad.identity.models import ApiToken
 from pavedroad.identity.schemas import Principal
 from pavedroad.permissions.dependencies import Grant, require
@@ -59,6 +60,7 @@ def principal_json(principal: Principal) -> dict[str, Any]:
         "inCatalog": identity.in_catalog if identity else False,
         "ownershipEntityRefs": list(principal.ownership_refs),
         "scopes": list(principal.scopes) if principal.scopes is not None else None,
+        "tokenId": principal.token_id,
     }
 
 
@@ -129,6 +131,7 @@ async def revoke_token(
             tokens.revoke_token(session, token_id, actor=grant.actor)
 
     await run_in_threadpool(revoke)
+    forget_credentials(request, lambda principal: principal.token_id == token_id)
     return Response(status_code=204)
 
 
@@ -142,4 +145,7 @@ async def revoke_sessions(
         with runtime.db.session() as session:
             return sessions.end_all_sessions(session, grant.principal.ref, actor=grant.actor)
 
-    return json_response({"ended": await run_in_threadpool(end)})
+    ended = await run_in_threadpool(end)
+    user_ref = grant.principal.ref
+    forget_credentials(request, lambda p: p.method == "session" and p.ref == user_ref)
+    return json_response({"ended": ended})

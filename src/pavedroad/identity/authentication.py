@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,6 +24,7 @@ from pavedroad.core.errors import AuthenticationError
 from pavedroad.core.web import run_read
 from pavedroad.identity import sessions, tokens
 from pavedroad.identity.accounts import ANONYMOUS
+from pavedroad.identity.recent_credentials import RecentCredentials
 from pavedroad.identity.resolution import resolve_identity
 from pavedroad.identity.schemas import Identity, Principal
 
@@ -45,6 +47,16 @@ class Resolution:
     failure: str | None = None  # why presented credentials were refused
     touch_session: str | None = None
     touch_token: str | None = None
+    expires_at: datetime | None = None  # when the credential ends
+
+
+def credential_key(authorization: str | None, session_cookie: str | None) -> str | None:
+    """What identifies the presented credential in :class:`RecentCredentials`."""
+    if authorization is not None:
+        return "token:" + sessions.digest(authorization)
+    if session_cookie:
+        return "session:" + sessions.digest(session_cookie)
+    return None
 
 
 class Authenticator:
@@ -54,6 +66,21 @@ class Authenticator:
         self.settings = settings
         self.db = db
         self.cache = cache
+        self.recent = RecentCredentials()
+
+    def recently_seen(
+        self, authorization: str | None, session_cookie: str | None
+    ) -> Principal | None:
+        key = credential_key(authorization, session_cookie)
+        return self.recent.get(key) if key is not None else None
+
+    def remember(
+        self, authorization: str | None, session_cookie: str | None, resolution: Resolution
+    ) -> None:
+        key = credential_key(authorization, session_cookie)
+        principal = resolution.principal
+        if key is not None and principal is not None and principal.method in ("token", "session"):
+            self.recent.put(key, principal, resolution.expires_at)
 
     def resolve(self, authorization: str | None, session_cookie: str | None) -> Resolution:
         if authorization is not None or session_cookie:
@@ -93,7 +120,7 @@ class Authenticator:
             row.owner_ref, "token", identity, scopes=tuple(row.scopes), token_id=row.id
         )
         touch = row.id if tokens.needs_note(row) else None
-        return Resolution(principal, touch_token=touch)
+        return Resolution(principal, touch_token=touch, expires_at=row.expires_at)
 
     def _from_session(self, session: Session, cookie: str) -> Resolution:
         row = sessions.find_session(session, cookie)
@@ -106,7 +133,8 @@ class Authenticator:
             session_id=row.id,
             csrf_token=row.csrf_token,
         )
-        return Resolution(principal, touch_session=row.id if sessions.needs_touch(row) else None)
+        touch = row.id if sessions.needs_touch(row) else None
+        return Resolution(principal, touch_session=touch, expires_at=row.expires_at)
 
     def record(self, resolution: Resolution, client_ip: str | None, path: str) -> None:
         """Write what a resolution asks to remember: a refused token, last use times."""
@@ -133,6 +161,12 @@ class Authenticator:
                 tokens.note_use_by_id(session, resolution.touch_token)
 
 
+def forget_credentials(request: Request, matches: Callable[[Principal], bool]) -> None:
+    """Stop accepting credentials this process remembers (after a revocation or sign-out)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.recent.forget(matches)
+
+
 def client_ip_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -147,7 +181,12 @@ def authentication_dependency(
         authenticator = authenticator_of(request)
         authorization = request.headers.get("authorization")
         cookie = request.cookies.get(sessions.SESSION_COOKIE)
+        seen = authenticator.recently_seen(authorization, cookie)
+        if seen is not None:  # no thread hop and no database read for a busy client
+            request.state.principal = seen
+            return
         resolution = await run_read(lambda: authenticator.resolve(authorization, cookie))
+        authenticator.remember(authorization, cookie, resolution)
         if resolution.failure or resolution.touch_session or resolution.touch_token:
             path = request.url.path
             ip = client_ip_of(request)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
+import webbrowser
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
+import httpx
 import typer
 
 from pavedroad.cli_support import (
@@ -21,6 +26,12 @@ from pavedroad.config import get_settings
 from pavedroad.core.errors import PavedroadError
 from pavedroad.identity import accounts, tokens
 from pavedroad.identity.api import token_json
+from pavedroad.identity.cli_credentials import (
+    LoopbackReceiver,
+    forget_credentials,
+    load_token,
+    save_credentials,
+)
 from pavedroad.runtime import Runtime
 
 users_app = typer.Typer(
@@ -215,3 +226,85 @@ def revoke_token(token_id: str) -> None:
     except PavedroadError as error:
         fail(error.message)
     out_console.print(f"Revoked token {token_id}")
+
+
+# -- signing the CLI in ------------------------------------------------------------------------
+
+
+def login(
+    server: Annotated[
+        str | None, typer.Option(help="The portal's URL (default: this configuration's).")
+    ] = None,
+    browser: Annotated[bool, typer.Option(help="Open the page in a browser.")] = True,
+    timeout: Annotated[int, typer.Option(help="Seconds to wait for the sign-in.")] = 300,
+) -> None:
+    """Sign the CLI in through the portal (single sign-on or a local account) and keep the
+    token it is given for later commands."""
+    settings = get_settings()
+    base = (server or settings.resolved_base_url).rstrip("/")
+    with LoopbackReceiver() as receiver:
+        query = urlencode(
+            {"port": receiver.port, "state": receiver.state, "name": socket.gethostname()}
+        )
+        url = f"{base}/cli/authorize?{query}"
+        err_console.print("Open this page to sign the CLI in (you sign in to the portal first):")
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+        if browser:
+            webbrowser.open(url)
+        token = receiver.wait(timeout)
+    if token is None:
+        fail(f"no sign-in arrived within {timeout} s", "run `pavedroad login` again")
+    me = _me(base, token)
+    save_credentials(settings.credentials_file, base, token)
+    out_console.print(
+        f"Signed in as [bold]{me['displayName']}[/] ({me['ref']}); the token is kept in "
+        f"{settings.credentials_file}"
+    )
+
+
+def logout(
+    server: Annotated[str | None, typer.Option(help="The portal's URL.")] = None,
+) -> None:
+    """Revoke the CLI's token and forget it."""
+    settings = get_settings()
+    base = (server or settings.resolved_base_url).rstrip("/")
+    token = load_token(settings.credentials_file, base)
+    if token is None:
+        fail(f"the CLI is not signed in to {base}", "`pavedroad login` signs it in")
+    with contextlib.suppress(httpx.HTTPError):
+        token_id = _me(base, token).get("tokenId")
+        if token_id:
+            httpx.delete(
+                f"{base}/api/identity/tokens/{token_id}",
+                headers={"authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+    forget_credentials(settings.credentials_file, base)
+    out_console.print(f"Signed out of {base}")
+
+
+def whoami() -> None:
+    """Who commands act as: a token's owner, or the operator at this machine."""
+    runtime = runtime_for_cli(get_settings())
+    principal = cli_principal(runtime)
+    if principal.method == "cli":
+        out_console.print(
+            f"{principal.ref}: the operator (no token; `pavedroad login` signs you in)"
+        )
+        return
+    groups = ", ".join(principal.ownership_refs[1:]) or "no groups"
+    out_console.print(f"{principal.ref} ({groups})")
+
+
+def _me(base: str, token: str) -> dict[str, Any]:
+    try:
+        response = httpx.get(
+            f"{base}/api/identity/me", headers={"authorization": f"Bearer {token}"}, timeout=10
+        )
+    except httpx.HTTPError as error:
+        fail(f"cannot reach {base}: {type(error).__name__}", "is the portal running there?")
+    if response.status_code != 200:
+        fail(f"{base} refused the token it just gave ({response.status_code})")
+    found: dict[str, Any] = response.json()
+    return found

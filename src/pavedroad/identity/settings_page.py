@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pavedroad.core.errors import PavedroadError
 from pavedroad.identity import sessions, tokens
+from pavedroad.identity.authentication import forget_credentials
 from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web.templating import render
 from pavedroad.web.viewer import Viewer, attach_viewer
@@ -76,6 +77,7 @@ async def revoke_token(
                 tokens.revoke_token(session, token_id, actor=grant.actor)
 
     await run_in_threadpool(revoke)
+    forget_credentials(request, lambda principal: principal.token_id == token_id)
     return RedirectResponse("/settings?revoked=1#tokens", status_code=303)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
@@ -15,8 +16,9 @@ from starlette.responses import RedirectResponse, Response
 from pavedroad.config import Settings
 from pavedroad.core.errors import NotAllowedError, PavedroadError
 from pavedroad.identity import accounts, oidc_sign_in, sessions
-from pavedroad.identity.authentication import client_ip_of
+from pavedroad.identity.authentication import client_ip_of, forget_credentials
 from pavedroad.identity.oidc import OidcClient
+from pavedroad.identity.schemas import Principal
 from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web.templating import render
 
@@ -177,6 +179,7 @@ async def sign_out(
                 sessions.end_session(session, session_id, actor=grant.actor)
 
         await run_in_threadpool(end)
+        forget_credentials(request, lambda principal: principal.session_id == session_id)
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     return response
@@ -193,9 +196,14 @@ async def sign_out_everywhere(
             sessions.end_all_sessions(session, grant.principal.ref, actor=grant.actor)
 
     await run_in_threadpool(end)
+    forget_credentials(request, _sessions_of(grant.principal.ref))
     response = RedirectResponse("/sign-in?signed_out=everywhere", status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     return response
+
+
+def _sessions_of(user_ref: str) -> Callable[[Principal], bool]:
+    return lambda principal: principal.method == "session" and principal.ref == user_ref
 
 
 def _signed_in(settings: Settings, token: str, next_path: str) -> Response:

@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -90,8 +91,10 @@ def require(permission: str) -> Callable[[Request], Awaitable[Grant]]:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None:
             raise AuthenticationError("Sign in first: this needs a signed-in user or an API token.")
-        if request.method not in SAFE_METHODS and principal.method == "session":
-            await check_csrf(request, principal)
+        if request.method not in SAFE_METHODS and principal.method in ("session", "demo"):
+            check_same_origin(request)
+            if principal.method == "session":
+                await check_csrf(request, principal)
         runtime: Runtime = request.app.state.runtime
         decision = runtime.permissions.decide(principal, permission)
         if decision.result.name == "DENY":
@@ -119,6 +122,19 @@ async def check_csrf(request: Request, principal: Principal) -> None:
         raise NotAllowedError(
             "This request did not carry the page's security token (CSRF). Reload the page and "
             "try again; scripts send the X-CSRF-Token header or use an API token instead."
+        )
+
+
+def check_same_origin(request: Request) -> None:
+    """A browser's state change must come from this site's own pages. Demo sign-in has no
+    cookie to steal, but another site could still make a visitor's browser post to the demo."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    foreign_origin = origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+    if fetch_site == "cross-site" or foreign_origin:
+        raise NotAllowedError(
+            "This request came from another site; changes are only made from this portal's "
+            "own pages (scripts use an API token)."
         )
 
 

@@ -117,6 +117,12 @@ async def revoke_token(
     token_id: str,
     grant: Annotated[Grant, Depends(require("identity.token.revoke"))],
 ) -> Response:
+    await revoke_for(request, grant, token_id)
+    return Response(status_code=204)
+
+
+async def revoke_for(request: Request, grant: Grant, token_id: str) -> None:
+    """Revoke a token for the asker: one of their own, or anyone's if they manage accounts."""
     runtime: Runtime = request.app.state.runtime
     manage = runtime.permissions.decide(grant.principal, "identity.account.manage")
 
@@ -132,7 +138,6 @@ async def revoke_token(
 
     await run_in_threadpool(revoke)
     forget_credentials(request, lambda principal: principal.token_id == token_id)
-    return Response(status_code=204)
 
 
 @router.post("/sessions/revoke-all", summary="Sign out every browser of the signed-in user")

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pavedroad.core.errors import PavedroadError
 from pavedroad.identity import sessions, tokens
-from pavedroad.identity.authentication import forget_credentials
+from pavedroad.identity.api import revoke_for
 from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.web.templating import render
 from pavedroad.web.viewer import Viewer, attach_viewer
@@ -68,16 +68,7 @@ async def revoke_token(
     token_id: str,
     grant: Annotated[Grant, Depends(require("identity.token.revoke"))],
 ) -> Response:
-    runtime: Runtime = request.app.state.runtime
-
-    def revoke() -> None:
-        with runtime.db.session() as session:
-            row = tokens.get_token(session, token_id)
-            if row.owner_ref == grant.principal.ref:
-                tokens.revoke_token(session, token_id, actor=grant.actor)
-
-    await run_in_threadpool(revoke)
-    forget_credentials(request, lambda principal: principal.token_id == token_id)
+    await revoke_for(request, grant, token_id)
     return RedirectResponse("/settings?revoked=1#tokens", status_code=303)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pavedroad.catalog import personal, queries, service
@@ -140,6 +142,22 @@ async def toggle_star(
     return Response(status_code=303, headers={"location": request.url.path.removesuffix("/star")})
 
 
+EntityChange = Callable[[Session, "Runtime", dict[str, Any], Grant], None]
+
+
+async def _change_entity(request: Request, ref: str, grant: Grant, change: EntityChange) -> None:
+    """Load the entity, check the grant on it, make the change in one transaction."""
+    runtime: Runtime = request.app.state.runtime
+
+    def run() -> None:
+        entity, _ = _load(runtime, ref)
+        grant.check(entity, ref=ref)
+        with runtime.db.session() as session:
+            change(session, runtime, entity, grant)
+
+    await run_in_threadpool(run)
+
+
 @router.post("/catalog/{namespace}/{kind}/{name}/refresh")
 async def refresh_from_page(
     request: Request,
@@ -149,16 +167,12 @@ async def refresh_from_page(
     grant: Annotated[Grant, Depends(require("catalog.entity.refresh"))],
 ) -> Response:
     """Read the entity's location again now, then back to the page."""
-    runtime: Runtime = request.app.state.runtime
     ref = page_ref(namespace, kind, name)
 
-    def refresh() -> None:
-        entity, _ = _load(runtime, ref)
-        grant.check(entity, ref=ref)
-        with runtime.db.session() as session:
-            service.refresh_entity(session, runtime.catalog, ref, actor=grant.actor)
+    def refresh(session: Session, runtime: Runtime, entity: dict[str, Any], grant: Grant) -> None:
+        service.refresh_entity(session, runtime.catalog, ref, actor=grant.actor)
 
-    await run_in_threadpool(refresh)
+    await _change_entity(request, ref, grant, refresh)
     return RedirectResponse(f"{request.url.path.removesuffix('/refresh')}?refreshed=1", 303)
 
 
@@ -171,14 +185,10 @@ async def delete_from_page(
     grant: Annotated[Grant, Depends(require("catalog.entity.delete"))],
 ) -> Response:
     """Delete the entity (Backstage's semantics: its location brings it back at refresh)."""
-    runtime: Runtime = request.app.state.runtime
     ref = page_ref(namespace, kind, name)
 
-    def delete() -> None:
-        entity, _ = _load(runtime, ref)
-        grant.check(entity, ref=ref)
-        with runtime.db.session() as session:
-            service.delete_entity(session, entity["metadata"]["uid"], actor=grant.actor)
+    def delete(session: Session, runtime: Runtime, entity: dict[str, Any], grant: Grant) -> None:
+        service.delete_entity(session, entity["metadata"]["uid"], actor=grant.actor)
 
-    await run_in_threadpool(delete)
+    await _change_entity(request, ref, grant, delete)
     return RedirectResponse(f"/catalog?deleted={quote(ref)}", 303)

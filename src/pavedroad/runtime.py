@@ -24,8 +24,10 @@ from pavedroad.identity.ldap import LdapProviders
 from pavedroad.permissions import hooks as permission_hooks
 from pavedroad.permissions.builtin import BuiltinPermissionRules
 from pavedroad.permissions.engine import PolicyEngine
+from pavedroad.scaffolder import hooks as scaffolder_hooks
+from pavedroad.scaffolder.hooks import ScaffolderAction
 
-HOOKSPEC_MODULES = (catalog_hooks, permission_hooks)
+HOOKSPEC_MODULES = (catalog_hooks, permission_hooks, scaffolder_hooks)
 
 
 @dataclass(slots=True)
@@ -36,6 +38,7 @@ class Runtime:
     catalog: Catalog
     entity_tabs: list[EntityPageTab]
     permissions: PolicyEngine
+    scaffolder_actions: dict[str, ScaffolderAction]
 
     def close(self) -> None:
         self.db.dispose()
@@ -70,6 +73,11 @@ def build_runtime(
     tabs.sort(key=lambda tab: (tab.order, tab.title))
     catalog = Catalog(settings=settings, pipeline=pipeline, providers=providers)
     permissions = PolicyEngine(settings, plugins=plugins)
+    actions = {
+        action.id: action
+        for group in plugins.hook.pavedroad_scaffolder_actions(settings=settings)
+        for action in group
+    }
     database = db or Database(settings.resolved_database_url)
     return Runtime(
         settings=settings,
@@ -78,4 +86,5 @@ def build_runtime(
         catalog=catalog,
         entity_tabs=tabs,
         permissions=permissions,
+        scaffolder_actions=actions,
     )

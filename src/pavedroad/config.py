@@ -170,6 +170,22 @@ class AuditSettings(BaseModel):
     retention_days: int = Field(90, ge=1, description="Older audit rows are deleted daily.")
 
 
+class ScaffolderSettings(BaseModel):
+    """Where templates may publish, and which repository hosts they may name."""
+
+    repositories_root: Path | None = Field(
+        None,
+        description=(
+            "Local bare repositories that publish:git may create (file:// remotes); "
+            "empty: data_dir/repositories."
+        ),
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["github.com"],
+        description="Hosts templates may name in repoUrl (parseRepoUrl) and push to over HTTPS.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Read once per process through :func:`get_settings`."""
 
@@ -208,6 +224,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     permissions: PermissionSettings = Field(default_factory=PermissionSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    scaffolder: ScaffolderSettings = Field(default_factory=ScaffolderSettings)
     plugins_disabled: list[str] = Field(
         default_factory=list, description="Entry-point names of plugins not to load."
     )
@@ -247,6 +264,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pavedroad.db').resolve()}"
+
+    @property
+    def resolved_repositories_root(self) -> Path:
+        return self.scaffolder.repositories_root or self.data_dir / "repositories"
 
     @property
     def resolved_workers(self) -> int:

@@ -35,6 +35,11 @@ from pavedroad.identity.authentication import Authenticator, authentication_depe
 from pavedroad.identity.startup import check_sign_in_is_possible
 from pavedroad.permissions.dependencies import require
 from pavedroad.runtime import Runtime, build_runtime
+from pavedroad.scaffolder import api as scaffolder_api
+from pavedroad.scaffolder import jobs as scaffolder_jobs
+from pavedroad.scaffolder.runner import TaskRunner
+from pavedroad.scaffolder.views import runs as scaffolder_runs
+from pavedroad.scaffolder.views import wizard as scaffolder_wizard
 from pavedroad.web import home
 from pavedroad.web.errors import error_page
 from pavedroad.web.static_files import CachedStaticFiles
@@ -51,14 +56,19 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     if run_jobs:
         _schedule_jobs(scheduler, runtime)
 
+    runner = TaskRunner(runtime)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_jobs:
+            await run_in_threadpool(scaffolder_jobs.fail_abandoned_tasks, runtime)
         scheduler.start()
         log.info("pavedroad started", extra={"base_url": runtime.settings.resolved_base_url})
         try:
             yield
         finally:
             scheduler.stop()
+            runner.shutdown()
 
     app = FastAPI(
         title="pavedroad",
@@ -73,6 +83,7 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         dependencies=[Depends(authentication_dependency(_authenticator))],
     )
     app.state.runtime = runtime
+    app.state.scaffolder_runner = runner
     app.state.authenticator = Authenticator(runtime.settings, runtime.db, runtime.catalog.cache)
     configure_read_threads(1)
     app.state.head_revision = head_revision()
@@ -82,10 +93,13 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         app.include_router(router)
     app.include_router(audit_api.router)
     app.include_router(identity_api.router)
+    app.include_router(scaffolder_api.router)
     pages = (
         identity_views.router,
         identity_settings.router,
         identity_cli_login.router,
+        scaffolder_wizard.router,
+        scaffolder_runs.router,
         home.router,
         catalog_views.router,
     )
@@ -111,6 +125,12 @@ def create_app_from_environment() -> FastAPI:
 
 
 def _schedule_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
+    scheduler.every(
+        30,
+        "scaffolder.abandoned",
+        lambda: scaffolder_jobs.fail_abandoned_tasks(runtime),
+        delay=30,
+    )
     scheduler.every(
         audit_jobs.DAILY,
         "audit.retention",

@@ -25,6 +25,8 @@ from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_met
 from pavedroad.identity import cli as identity_cli
 from pavedroad.identity.startup import UnsafeSetupError, check_sign_in_is_possible
 from pavedroad.permissions import cli as permissions_cli
+from pavedroad.scaffolder import cli as scaffolder_cli
+from pavedroad.scaffolder.upgrades import cli as upgrades_cli
 
 
 class _Commands(TyperGroup):
@@ -53,6 +55,8 @@ app.add_typer(permissions_cli.app, name="permissions")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.tokens_app, name="tokens")
+app.add_typer(upgrades_cli.app, name="templates")
+app.command("create")(scaffolder_cli.create)
 app.command("login")(identity_cli.login)
 app.command("logout")(identity_cli.logout)
 app.command("whoami")(identity_cli.whoami)

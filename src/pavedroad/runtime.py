@@ -25,6 +25,8 @@ from pavedroad.permissions import hooks as permission_hooks
 from pavedroad.permissions.builtin import BuiltinPermissionRules
 from pavedroad.permissions.engine import PolicyEngine
 from pavedroad.scaffolder import hooks as scaffolder_hooks
+from pavedroad.scaffolder import permissions as scaffolder_permissions  # noqa: F401 - declares them
+from pavedroad.scaffolder.actions import BuiltinActions
 from pavedroad.scaffolder.hooks import ScaffolderAction
 
 HOOKSPEC_MODULES = (catalog_hooks, permission_hooks, scaffolder_hooks)
@@ -48,6 +50,7 @@ def build_runtime(
     settings: Settings | None = None, *, load_entry_points: bool = True, db: Database | None = None
 ) -> Runtime:
     settings = settings or get_settings()
+    builtin_actions = BuiltinActions()
     plugins = make_plugin_manager(
         HOOKSPEC_MODULES,
         [
@@ -56,10 +59,12 @@ def build_runtime(
             LdapProviders(),
             BuiltinPermissionRules(),
             CatalogPermissionRules(),
+            builtin_actions,
         ],
         load_entry_points=load_entry_points,
         disabled=settings.plugins_disabled,
     )
+    builtin_actions.attach(plugins)  # its Template check knows every plugin's actions
     processors = [
         p for group in plugins.hook.pavedroad_catalog_processors(settings=settings) for p in group
     ]

@@ -30,6 +30,9 @@ PAGES = {
     "settings": "/settings",
     "sign-in": "/sign-in",
     "audit-refused": "/audit",  # Esi is no auditor: the refusal page
+    "create": "/create",
+    "create-form": "/create/templates/default/python-service",
+    "create-runs": "/create/tasks",
 }
 Scheme = Literal["light", "dark"]
 

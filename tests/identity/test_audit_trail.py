@@ -3,11 +3,13 @@ the client address and the request id; a route list that grows without a row her
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from pavedroad.identity.models import ApiToken
 from pavedroad.runtime import Runtime, build_runtime
 from tests.helpers import component, write_entities
 from tests.identity.conftest import PASSWORD, csrf_of, new_client, sign_in
+from tests.scaffolder.conftest import SKELETON, TEMPLATE_REF, TINY_TEMPLATE
 
 # Routes that change nothing stored (or record through their own tests).
 READ_ONLY = {
@@ -26,6 +29,7 @@ READ_ONLY = {
     ("POST", "/api/catalog/analyze-location"),
     ("POST", "/catalog-import/validate"),
     ("POST", "/sign-in"),  # auth.signed-in / auth.failed: tests/identity/test_sign_in.py
+    ("POST", "/api/scaffolder/v2/dry-run"),  # renders into a scratch folder, stores nothing
 }
 
 
@@ -87,6 +91,44 @@ def test_every_state_change_is_audited(
     extra = write_entities(tmp_path / "extra.yaml", component("extra", owner="team-a"))
     other = write_entities(tmp_path / "other.yaml", component("other", owner="team-a"))
     state: dict[str, str] = {}
+    template_dir = tmp_path / "tiny"
+    (template_dir / "skeleton").mkdir(parents=True)
+    (template_dir / "skeleton" / "catalog-info.yaml").write_text(SKELETON)
+    tiny = {**TINY_TEMPLATE, "spec": {**TINY_TEMPLATE["spec"], "owner": "team-a"}}
+    (template_dir / "template.yaml").write_text(yaml.safe_dump(tiny))
+    repos = admin_runtime.settings.resolved_repositories_root
+
+    def run_values(name: str, pause: int = 0) -> dict[str, object]:
+        return {
+            "name": name,
+            "owner": "group:default/team-a",
+            "repoUrl": f"file://{repos}/{name}.git",
+            "pause": pause,
+        }
+
+    def run_template(client: TestClient, _: dict[str, str]) -> object:
+        client.post(
+            "/api/catalog/locations",
+            json={"type": "file", "target": str(template_dir / "template.yaml")},
+            headers=csrf,
+        )
+        body = client.post(
+            "/api/scaffolder/v2/tasks",
+            json={"templateRef": TEMPLATE_REF, "values": run_values("svc-a", pause=30)},
+            headers=csrf,
+        ).json()
+        state["task"] = body["id"]
+        return body
+
+    def run_from_page(client: TestClient, _: dict[str, str]) -> object:
+        given = json.dumps(run_values("svc-b", pause=30))
+        response = client.post(
+            "/create/templates/default/tiny-service",
+            data={"step": "2", "action": "create", "values_json": given, **form},
+            follow_redirects=False,
+        )
+        state["page_task"] = response.headers["location"].rsplit("/", 1)[-1]
+        return response
 
     def register(client: TestClient, _: dict[str, str]) -> object:
         body = client.post(
@@ -166,6 +208,22 @@ def test_every_state_change_is_audited(
                 "/catalog-import",
                 data={"mode": "target", "type": "file", "target": str(other), **form},
             ),
+        ),
+        Step("POST", "/api/scaffolder/v2/tasks", "scaffolder.template.run", run_template),
+        Step(
+            "POST",
+            "/api/scaffolder/v2/tasks/{task_id}/cancel",
+            "scaffolder.task.cancelled",
+            lambda c, s: c.post(f"/api/scaffolder/v2/tasks/{s['task']}/cancel", headers=csrf),
+        ),
+        Step(
+            "POST", "/create/templates/{namespace}/{name}", "scaffolder.template.run", run_from_page
+        ),
+        Step(
+            "POST",
+            "/create/tasks/{task_id}/cancel",
+            "scaffolder.task.cancelled",
+            lambda c, s: c.post(f"/create/tasks/{s['page_task']}/cancel", data=form),
         ),
         Step("POST", "/api/identity/tokens", "identity.token.created", token),
         Step(

@@ -13,6 +13,7 @@ from pavedroad.core.errors import PavedroadError
 from pavedroad.identity import sessions, tokens
 from pavedroad.identity.api import revoke_for
 from pavedroad.permissions.dependencies import Grant, require
+from pavedroad.web import navigation
 from pavedroad.web.templating import render
 from pavedroad.web.viewer import Viewer, attach_viewer
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pavedroad.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
+navigation.register(navigation.NavItem("Settings", "/settings", "⚙", 80, section="Administration"))
 EXPIRY_CHOICES = (7, 30, 90, 366)
 
 

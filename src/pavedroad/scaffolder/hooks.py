@@ -45,6 +45,13 @@ class ActionContext:
     log: Callable[[str], None]
     output: Callable[[str, Any], None]
     is_cancelled: Callable[[], bool] = field(default=lambda: False)
+    # The template being run, for actions that record it (publish writes .pavedroad/template.yaml):
+    # its content hash (TemplateSource.version), the Template entity, and the run's parameters
+    # (``ui:field: Secret`` fields are never among them; ``ui:widget: password`` ones are, so
+    # mask those before writing values anywhere). Empty when an action runs outside a template.
+    template_version: str = ""
+    template_values: Mapping[str, Any] = field(default_factory=dict)
+    template_entity: Mapping[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -17,7 +17,13 @@ from pavedroad.catalog.refs import entity_path, short_ref
 from pavedroad.web import navigation
 
 STATIC = Path(__file__).parent / "static"
-TEMPLATE_PACKAGES = ("pavedroad.web", "pavedroad.catalog", "pavedroad.identity", "pavedroad.audit")
+TEMPLATE_PACKAGES = (
+    "pavedroad.web",
+    "pavedroad.catalog",
+    "pavedroad.identity",
+    "pavedroad.scaffolder",
+    "pavedroad.audit",
+)
 
 
 @cache

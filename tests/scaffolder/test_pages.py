@@ -87,6 +87,8 @@ def test_the_pages_carry_values_to_review_and_create_starts_a_run(
     assert wait_for(portal, task_id)["status"] == "completed"
     page = portal.get(f"/create/tasks/{task_id}", headers=HTML).text
     assert "Completed" in page and 'href="/catalog/default/component/ledger"' in page
+    assert re.search(r"in \d+\.\d s</span>", page)  # how long the run took
+    assert re.search(r"Publish <span class=\"muted\">\d+\.\d s</span>", page)
     assert "hx-trigger" not in page.split('id="run-live"')[1].split(">")[0]  # no more polling
 
 

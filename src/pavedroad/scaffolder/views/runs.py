@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -34,6 +35,14 @@ class StepView:
     name: str
     status: str = "open"
     lines: list[str] = field(default_factory=list)
+    started: datetime | None = None
+    ended: datetime | None = None
+
+    @property
+    def duration(self) -> str:
+        if self.started is None or self.ended is None:
+            return ""
+        return f"{(self.ended - self.started).total_seconds():.1f} s"
 
 
 @dataclass
@@ -59,6 +68,10 @@ def run_view(task: ScaffolderTask, events: list[ScaffolderTaskEvent]) -> RunView
         if event.kind == "step" and event.step_id:
             step = steps.setdefault(event.step_id, StepView(event.step_id, event.message))
             step.status = event.status or step.status
+            if event.status == "processing":
+                step.started = event.at
+            elif event.status in ("completed", "failed", "skipped"):
+                step.ended = event.at
         elif event.kind == "log" and event.step_id:
             steps.setdefault(event.step_id, StepView(event.step_id, event.step_id))
             steps[event.step_id].lines.append(event.message)

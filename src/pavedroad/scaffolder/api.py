@@ -13,13 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
-from pavedroad.core.errors import NotAllowedError
 from pavedroad.core.web import json_response
 from pavedroad.permissions.dependencies import Grant, require
 from pavedroad.scaffolder import service, tasks
 from pavedroad.scaffolder.dry_run import dry_run as run_dry
 from pavedroad.scaffolder.models import ScaffolderTask, ScaffolderTaskEvent
-from pavedroad.scaffolder.permissions import CANCEL_TASK, MANAGE_TASKS, READ_TASKS
+from pavedroad.scaffolder.permissions import CANCEL_TASK, READ_TASKS
 from pavedroad.scaffolder.runner import TaskRunner
 
 if TYPE_CHECKING:
@@ -210,19 +209,8 @@ async def cancel_task(
     request: Request, task_id: str, grant: Annotated[Grant, Depends(require(CANCEL_TASK))]
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
-    manage = runtime.permissions.decide(grant.principal, MANAGE_TASKS)
-
-    def cancel() -> dict[str, Any]:
-        with runtime.db.session() as session:
-            task = tasks.get_task(session, task_id)
-            if task.created_by != grant.principal.ref and manage.result.name != "ALLOW":
-                raise NotAllowedError(
-                    f"Only who started a run, or an administrator, may cancel it. "
-                    f"{manage.explanation}"
-                )
-            return {"status": tasks.request_cancel(session, task_id, actor=grant.actor).status}
-
-    return json_response(await run_in_threadpool(cancel))
+    status = await run_in_threadpool(service.cancel_run, runtime, task_id, grant.principal)
+    return json_response({"status": status})
 
 
 @router.post("/dry-run", summary="Run a registered template without publishing or registering")

@@ -10,8 +10,11 @@ import orjson
 
 from pavedroad.catalog import queries
 from pavedroad.core.actors import Actor
+from pavedroad.core.errors import NotAllowedError
+from pavedroad.identity.schemas import Principal
 from pavedroad.scaffolder import tasks
 from pavedroad.scaffolder.hooks import TemplateUser
+from pavedroad.scaffolder.permissions import MANAGE_TASKS
 from pavedroad.scaffolder.runner import Run, TaskRunner
 
 if TYPE_CHECKING:
@@ -101,3 +104,15 @@ def start_run(
     else:
         runner.submit(run)
     return task_id
+
+
+def cancel_run(runtime: Runtime, task_id: str, principal: Principal) -> str:
+    """Ask a run to stop, for who started it or an administrator; its status now."""
+    manage = runtime.permissions.decide(principal, MANAGE_TASKS)
+    with runtime.db.session() as session:
+        task = tasks.get_task(session, task_id)
+        if task.created_by != principal.ref and not manage.allowed:
+            raise NotAllowedError(
+                f"Only who started a run, or an administrator, may cancel it. {manage.explanation}"
+            )
+        return tasks.request_cancel(session, task_id, actor=principal.actor).status

@@ -13,9 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pavedroad.catalog.refs import entity_path
-from pavedroad.core.errors import NotAllowedError
 from pavedroad.permissions.dependencies import Grant, require
-from pavedroad.scaffolder import tasks
+from pavedroad.scaffolder import service, tasks
 from pavedroad.scaffolder.models import ScaffolderTask, ScaffolderTaskEvent
 from pavedroad.scaffolder.permissions import CANCEL_TASK, MANAGE_TASKS, READ_TASKS
 from pavedroad.web.templating import is_htmx, render
@@ -139,14 +138,7 @@ async def cancel(
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
 
-    def stop() -> None:
-        with runtime.db.session() as session:
-            task = tasks.get_task(session, task_id)
-            if not _may_cancel(runtime, grant, task):
-                raise NotAllowedError("Only who started a run, or an administrator, may cancel it.")
-            tasks.request_cancel(session, task_id, actor=grant.actor)
-
-    await run_in_threadpool(stop)
+    await run_in_threadpool(service.cancel_run, runtime, task_id, grant.principal)
     return RedirectResponse(f"/create/tasks/{task_id}", status_code=303)
 
 

@@ -186,6 +186,36 @@ class ScaffolderSettings(BaseModel):
     )
 
 
+class PipelineSettings(BaseModel):
+    """How pipelines run."""
+
+    golden_file: Path | None = Field(
+        None, description="The organisation's golden pipeline (YAML); empty: the shipped one."
+    )
+    workers_in_server: int = Field(
+        2, ge=0, description="Runs the server itself executes at once; 0: only `pavedroad worker`."
+    )
+    max_concurrent_runs: int = Field(8, ge=1, description="Runs executing at once, all workers.")
+    max_runs_per_repository: int = Field(2, ge=1, description="Runs of one repository at once.")
+    executor: str = Field("local", description="The executor plugin that runs steps.")
+    step_output_cap_bytes: int = Field(
+        2 * 1024 * 1024, gt=0, description="Output kept per step; the rest is cut with a note."
+    )
+    default_timeout_seconds: int = Field(600, gt=0)
+    lease_seconds: int = Field(30, ge=5, description="A worker silent this long has died.")
+    artifacts_dir: Path | None = Field(None, description="Empty: data_dir/artifacts.")
+    artifact_retention_days: int = Field(30, ge=1)
+    poll_interval_seconds: int = Field(
+        10, ge=0, description="How often watched repositories are checked; 0 turns polling off."
+    )
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC secret of GitHub, GitLab and Gitea webhooks."
+    )
+    notify_urls: list[str] = Field(
+        default_factory=list, description="Webhooks told of failed runs (Slack-compatible JSON)."
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Read once per process through :func:`get_settings`."""
 
@@ -225,6 +255,7 @@ class Settings(BaseSettings):
     permissions: PermissionSettings = Field(default_factory=PermissionSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     scaffolder: ScaffolderSettings = Field(default_factory=ScaffolderSettings)
+    pipelines: PipelineSettings = Field(default_factory=PipelineSettings)
     plugins_disabled: list[str] = Field(
         default_factory=list, description="Entry-point names of plugins not to load."
     )
@@ -268,6 +299,10 @@ class Settings(BaseSettings):
     @property
     def resolved_repositories_root(self) -> Path:
         return self.scaffolder.repositories_root or self.data_dir / "repositories"
+
+    @property
+    def resolved_artifacts_dir(self) -> Path:
+        return self.pipelines.artifacts_dir or self.data_dir / "artifacts"
 
     @property
     def resolved_workers(self) -> int:

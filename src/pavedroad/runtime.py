@@ -24,12 +24,14 @@ from pavedroad.identity.ldap import LdapProviders
 from pavedroad.permissions import hooks as permission_hooks
 from pavedroad.permissions.builtin import BuiltinPermissionRules
 from pavedroad.permissions.engine import PolicyEngine
+from pavedroad.pipelines import hooks as pipeline_hooks
+from pavedroad.pipelines import permissions as pipeline_permissions  # noqa: F401 - declares them
 from pavedroad.scaffolder import hooks as scaffolder_hooks
 from pavedroad.scaffolder import permissions as scaffolder_permissions  # noqa: F401 - declares them
 from pavedroad.scaffolder.actions import BuiltinActions
 from pavedroad.scaffolder.hooks import ScaffolderAction
 
-HOOKSPEC_MODULES = (catalog_hooks, permission_hooks, scaffolder_hooks)
+HOOKSPEC_MODULES = (catalog_hooks, permission_hooks, scaffolder_hooks, pipeline_hooks)
 
 
 @dataclass(slots=True)

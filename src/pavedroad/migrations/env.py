@@ -10,6 +10,7 @@ from sqlalchemy import engine_from_config, pool
 import pavedroad.audit.models
 import pavedroad.catalog.models
 import pavedroad.identity.models
+import pavedroad.pipelines.models
 import pavedroad.scaffolder.models  # noqa: F401 - each registers its tables on Base.metadata
 from pavedroad.core.db import Base
 from pavedroad.core.migrations import include_object

@@ -25,6 +25,7 @@ from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_met
 from pavedroad.identity import cli as identity_cli
 from pavedroad.identity.startup import UnsafeSetupError, check_sign_in_is_possible
 from pavedroad.permissions import cli as permissions_cli
+from pavedroad.pipelines import cli as pipelines_cli
 from pavedroad.scaffolder import cli as scaffolder_cli
 from pavedroad.scaffolder.upgrades import cli as upgrades_cli
 
@@ -56,6 +57,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.tokens_app, name="tokens")
 app.add_typer(upgrades_cli.app, name="templates")
+app.add_typer(pipelines_cli.app, name="pipeline")
 app.command("create")(scaffolder_cli.create)
 app.command("login")(identity_cli.login)
 app.command("logout")(identity_cli.logout)

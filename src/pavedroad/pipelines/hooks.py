@@ -36,6 +36,7 @@ class StepContext:
 class StepOutcome:
     succeeded: bool
     exit_code: int | None = None
+    skipped: bool = False  # nothing to do here (a step type not available): not a failure
     summary: str = ""  # one line for the run page ("12 passed, 1 failed")
     details: dict[str, Any] = field(default_factory=dict)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.registry import Collector
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -64,6 +65,16 @@ _SECRET_KEY = re.compile(r"(pass(word)?|secret|token|authorization|api[-_]?key|c
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
+_COLLECTORS: list[Collector] = []
+
+
+def register_collector(collector: Collector) -> None:
+    """A collector of figures computed when scraped (from the database, say): exposed by
+    every process, in multiprocess mode too, where it is not one of the per-process files."""
+    REGISTRY.register(collector)
+    _COLLECTORS.append(collector)
+
+
 def metrics_text() -> bytes:
     """The Prometheus exposition of this server: all worker processes' metrics when there
     are several (prometheus_client's multiprocess mode), else this process's."""
@@ -71,6 +82,8 @@ def metrics_text() -> bytes:
     if directory:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        for collector in _COLLECTORS:
+            registry.register(collector)
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 

@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock tests/plugins/example_provider/pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock requirements-semgrep.lock tests/plugins/example_provider/pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
 .PHONY: setup demo serve test lint format bench clean
@@ -12,6 +12,10 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
 		-e '.[dev]' -e tests/plugins/example_provider
+	# semgrep pins what we pin differently: it gets a virtual environment of its own
+	$(BIN)/python -m venv $(VENV)/semgrep
+	$(VENV)/semgrep/bin/python -m pip install --quiet --disable-pip-version-check \
+		--only-binary semgrep -r requirements-semgrep.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -30,6 +34,13 @@ $(SLAPD):  # the LDAP sync tests run a real OpenLDAP; apt-get brings it (never s
 		(apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slapd ldap-utils)
 
+WAPITI ?= /usr/bin/wapiti
+$(WAPITI):  # the DAST tests scan a tiny vulnerable app on 127.0.0.1 with Debian's wapiti
+	@echo "Installing Debian's wapiti for the DAST tests (apt-get)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wapiti || \
+		(apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wapiti)
+
 demo: setup  ## set up, load the demo organisation and start the portal on http://127.0.0.1:8000
 	$(BIN)/pavedroad demo
 
@@ -41,7 +52,7 @@ lint: setup  ## formatting, lint and types
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint $(CHROMIUM) $(SLAPD)  ## every check and every test (SQLite, PostgreSQL, a browser, OpenLDAP)
+test: lint $(CHROMIUM) $(SLAPD) $(WAPITI)  ## every check and every test (SQLite, PostgreSQL, a browser, OpenLDAP, wapiti)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 format: setup

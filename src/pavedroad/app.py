@@ -34,12 +34,25 @@ from pavedroad.identity import views as identity_views
 from pavedroad.identity.authentication import Authenticator, authentication_dependency
 from pavedroad.identity.startup import check_sign_in_is_possible
 from pavedroad.permissions.dependencies import require
+from pavedroad.pipelines import api as pipeline_api
+from pavedroad.pipelines import jobs as pipeline_jobs
+from pavedroad.pipelines import metrics as pipeline_metrics
+from pavedroad.pipelines import polling as pipeline_polling
+from pavedroad.pipelines import webhooks as pipeline_webhooks
+from pavedroad.pipelines.views import routes as pipeline_views
+from pavedroad.pipelines.worker import PipelineWorker
 from pavedroad.runtime import Runtime, build_runtime
 from pavedroad.scaffolder import api as scaffolder_api
 from pavedroad.scaffolder import jobs as scaffolder_jobs
 from pavedroad.scaffolder.runner import TaskRunner
 from pavedroad.scaffolder.views import runs as scaffolder_runs
 from pavedroad.scaffolder.views import wizard as scaffolder_wizard
+from pavedroad.security import gate_api as security_gate_api
+from pavedroad.security import home_card as security_home_card  # noqa: F401 - its card
+from pavedroad.security import impact_api as security_impact_api
+from pavedroad.security import osv_api as security_osv_api
+from pavedroad.security import views as security_views
+from pavedroad.security.sbom import api as security_sbom_api
 from pavedroad.web import home
 from pavedroad.web.errors import error_page
 from pavedroad.web.static_files import CachedStaticFiles
@@ -57,18 +70,25 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         _schedule_jobs(scheduler, runtime)
 
     runner = TaskRunner(runtime)
+    pipeline_metrics.attach(runtime.db)
+    slots = runtime.settings.pipelines.workers_in_server
+    pipeline_worker = PipelineWorker(runtime, slots) if run_jobs and slots > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_jobs:
             await run_in_threadpool(scaffolder_jobs.fail_abandoned_tasks, runtime)
         scheduler.start()
+        if pipeline_worker is not None:
+            pipeline_worker.start()
         log.info("pavedroad started", extra={"base_url": runtime.settings.resolved_base_url})
         try:
             yield
         finally:
             scheduler.stop()
             runner.shutdown()
+            if pipeline_worker is not None:
+                await run_in_threadpool(pipeline_worker.stop)
 
     app = FastAPI(
         title="pavedroad",
@@ -84,6 +104,7 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     )
     app.state.runtime = runtime
     app.state.scaffolder_runner = runner
+    app.state.pipeline_worker = pipeline_worker
     app.state.authenticator = Authenticator(runtime.settings, runtime.db, runtime.catalog.cache)
     configure_read_threads(1)
     app.state.head_revision = head_revision()
@@ -94,6 +115,12 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     app.include_router(audit_api.router)
     app.include_router(identity_api.router)
     app.include_router(scaffolder_api.router)
+    app.include_router(security_osv_api.router)
+    app.include_router(security_sbom_api.router)
+    app.include_router(security_gate_api.router)
+    app.include_router(security_impact_api.router)
+    for router in pipeline_api.routers:
+        app.include_router(router)
     pages = (
         identity_views.router,
         identity_settings.router,
@@ -102,6 +129,8 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         scaffolder_runs.router,
         home.router,
         catalog_views.router,
+        pipeline_views.router,
+        security_views.router,
     )
     for router in (*pages, audit_views.router):
         app.include_router(router)
@@ -131,6 +160,31 @@ def _schedule_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
         lambda: scaffolder_jobs.fail_abandoned_tasks(runtime),
         delay=30,
     )
+    scheduler.every(
+        pipeline_jobs.RECOVERY_SECONDS,
+        "pipelines.recovery",
+        lambda: pipeline_jobs.recover_expired_runs(runtime),
+        delay=pipeline_jobs.RECOVERY_SECONDS,
+    )
+    scheduler.every(
+        pipeline_jobs.DAILY,
+        "pipelines.artifact_retention",
+        lambda: pipeline_jobs.prune_expired_artifacts(runtime),
+        delay=120,
+    )
+    scheduler.every(
+        pipeline_jobs.DAILY,
+        "pipelines.webhook_deliveries",
+        lambda: pipeline_webhooks.prune_webhook_deliveries(runtime),
+        delay=180,
+    )
+    if runtime.settings.pipelines.poll_interval_seconds > 0:
+        scheduler.every(
+            runtime.settings.pipelines.poll_interval_seconds,
+            "pipelines.poll",
+            lambda: pipeline_polling.poll_watched_repositories(runtime),
+            delay=5,
+        )
     scheduler.every(
         audit_jobs.DAILY,
         "audit.retention",

@@ -22,12 +22,17 @@ from pavedroad.config import Settings, get_settings
 from pavedroad.core import migrations
 from pavedroad.core.errors import PavedroadError
 from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
+from pavedroad.demo.security_data import load_security
 from pavedroad.identity import cli as identity_cli
 from pavedroad.identity.startup import UnsafeSetupError, check_sign_in_is_possible
 from pavedroad.permissions import cli as permissions_cli
 from pavedroad.pipelines import cli as pipelines_cli
+from pavedroad.pipelines import cli_runs as pipelines_cli_runs
 from pavedroad.scaffolder import cli as scaffolder_cli
 from pavedroad.scaffolder.upgrades import cli as upgrades_cli
+from pavedroad.security import cli as security_cli
+from pavedroad.security import gate_cli as security_gate_cli
+from pavedroad.security.advisories import cli as advisories_cli
 
 
 class _Commands(TyperGroup):
@@ -58,7 +63,11 @@ app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.tokens_app, name="tokens")
 app.add_typer(upgrades_cli.app, name="templates")
 app.add_typer(pipelines_cli.app, name="pipeline")
+app.add_typer(advisories_cli.app, name="advisories")
+app.add_typer(security_gate_cli.app, name="security")
+app.add_typer(security_cli.app, name="scan")
 app.command("create")(scaffolder_cli.create)
+app.command("worker")(pipelines_cli_runs.worker_command)
 app.command("login")(identity_cli.login)
 app.command("logout")(identity_cli.logout)
 app.command("whoami")(identity_cli.whoami)
@@ -117,6 +126,13 @@ def demo(
                 f"from {loaded.report.files} files"
             )
         count = catalog_service.count_entities(session)
+    with runtime.db.session() as session:
+        security = load_security(session, demo_organisation.DEMO_ACTOR)
+        if security is not None:
+            console.print(
+                f"[green]Loaded the demo's security data:[/] {security.advisories} advisories, "
+                f"{security.sboms} SBOMs"
+            )
     runtime.close()
     console.print(f"The catalog holds {count} entities. Open {settings.resolved_base_url}/api/docs")
     _serve(settings, migrate=False)

@@ -186,6 +186,41 @@ class ScaffolderSettings(BaseModel):
     )
 
 
+class SecurityGateSettings(BaseModel):
+    """What blocks a deployment: the organisation's policy over a run's findings."""
+
+    vulnerability_severities: list[str] = Field(
+        default_factory=lambda: ["critical", "high"],
+        description="Vulnerabilities of these severities block...",
+    )
+    vulnerabilities_need_fix: bool = Field(
+        True, description="...but only when a fixed version exists to upgrade to."
+    )
+    block_secrets: bool = Field(True, description="Any detected secret blocks.")
+    sast_severities: list[str] = Field(
+        default_factory=lambda: ["critical", "high"], description="SAST findings that block."
+    )
+    dast_severities: list[str] = Field(
+        default_factory=lambda: ["critical", "high"], description="DAST findings that block."
+    )
+    block_failed_scans: bool = Field(
+        True, description="A scan that did not run (crashed, timed out, missing) blocks."
+    )
+    max_exception_days: int = Field(
+        180, ge=1, description="The longest an exception to the policy may last."
+    )
+
+
+class SecuritySettings(BaseModel):
+    """Security scanning and the gate."""
+
+    gate: SecurityGateSettings = Field(default_factory=SecurityGateSettings)
+    notify_urls: list[str] = Field(
+        default_factory=list,
+        description="Webhooks told when new advisories affect scanned components (Slack JSON).",
+    )
+
+
 class PipelineSettings(BaseModel):
     """How pipelines run."""
 
@@ -256,6 +291,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     scaffolder: ScaffolderSettings = Field(default_factory=ScaffolderSettings)
     pipelines: PipelineSettings = Field(default_factory=PipelineSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     plugins_disabled: list[str] = Field(
         default_factory=list, description="Entry-point names of plugins not to load."
     )

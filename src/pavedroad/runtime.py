@@ -26,12 +26,31 @@ from pavedroad.permissions.builtin import BuiltinPermissionRules
 from pavedroad.permissions.engine import PolicyEngine
 from pavedroad.pipelines import hooks as pipeline_hooks
 from pavedroad.pipelines import permissions as pipeline_permissions  # noqa: F401 - declares them
+from pavedroad.pipelines.executor import LocalExecutorPlugin
+from pavedroad.pipelines.secrets import EnvironmentSecretsPlugin
+from pavedroad.pipelines.steptypes import BuiltinStepTypes
+from pavedroad.pipelines.views.tab import PipelineTabs
 from pavedroad.scaffolder import hooks as scaffolder_hooks
 from pavedroad.scaffolder import permissions as scaffolder_permissions  # noqa: F401 - declares them
 from pavedroad.scaffolder.actions import BuiltinActions
 from pavedroad.scaffolder.hooks import ScaffolderAction
+from pavedroad.security import models as security_models  # noqa: F401 - its tables
+from pavedroad.security import permissions as security_permissions  # noqa: F401 - declares them
+from pavedroad.security.advisories import models as advisory_models  # noqa: F401 - its tables
+from pavedroad.security.sbom import models as sbom_models  # noqa: F401 - its tables
+from pavedroad.security.sbom.steps import SbomStepTypes
+from pavedroad.security.sbom.tab import SbomTabs
+from pavedroad.security.scan_steps import CodeScanningStepTypes
+from pavedroad.security.steps import SecurityStepTypes
+from pavedroad.security.tab import SecurityTabs
 
 HOOKSPEC_MODULES = (catalog_hooks, permission_hooks, scaffolder_hooks, pipeline_hooks)
+
+
+def step_type_plugins() -> list[object]:
+    """The plugins that ship pipeline step types: what a file is validated against even where
+    no runtime is built (``pavedroad pipeline validate``)."""
+    return [BuiltinStepTypes(), SecurityStepTypes(), CodeScanningStepTypes(), SbomStepTypes()]
 
 
 @dataclass(slots=True)
@@ -58,10 +77,16 @@ def build_runtime(
         [
             BuiltinKinds(),
             BuiltinTabs(),
+            PipelineTabs(),
             LdapProviders(),
             BuiltinPermissionRules(),
             CatalogPermissionRules(),
             builtin_actions,
+            *step_type_plugins(),
+            LocalExecutorPlugin(),
+            EnvironmentSecretsPlugin(),
+            SecurityTabs(),
+            SbomTabs(),
         ],
         load_entry_points=load_entry_points,
         disabled=settings.plugins_disabled,

@@ -33,6 +33,11 @@ PAGES = {
     "create": "/create",
     "create-form": "/create/templates/default/python-service",
     "create-runs": "/create/tasks",
+    "pipelines": "/pipelines",
+    "component-cicd": "/catalog/default/component/order-service?tab=cicd",
+    "security": "/security",
+    "who-is-affected": "/security/affected?advisory=CVE-2021-44228",
+    "component-security": "/catalog/default/component/order-service?tab=security",
 }
 Scheme = Literal["light", "dark"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,11 @@ from pavedroad.app import create_app
 from pavedroad.audit.models import AuditEvent
 from pavedroad.identity.models import ApiToken
 from pavedroad.runtime import Runtime, build_runtime
+from tests.conftest import git
 from tests.helpers import component, write_entities
 from tests.identity.conftest import PASSWORD, csrf_of, new_client, sign_in
+from tests.pipelines.engine_support import make_repository
+from tests.pipelines.trigger_support import push_payload, register_component, signed, with_secret
 from tests.scaffolder.conftest import SKELETON, TEMPLATE_REF, TINY_TEMPLATE
 
 # Routes that change nothing stored (or record through their own tests).
@@ -30,6 +34,8 @@ READ_ONLY = {
     ("POST", "/catalog-import/validate"),
     ("POST", "/sign-in"),  # auth.signed-in / auth.failed: tests/identity/test_sign_in.py
     ("POST", "/api/scaffolder/v2/dry-run"),  # renders into a scratch folder, stores nothing
+    ("POST", "/api/security/osv/v1/query"),  # OSV queries: reads with a body
+    ("POST", "/api/security/osv/v1/querybatch"),
 }
 
 
@@ -39,6 +45,7 @@ class Step:
     route: str
     event: str
     call: Callable[[TestClient, dict[str, str]], object]
+    actor: str = "user:default/ada"  # public routes act as who signed the request
 
 
 def mutating_routes(runtime: Runtime) -> set[tuple[str, str]]:
@@ -57,7 +64,7 @@ def mutating_routes(runtime: Runtime) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def admin_runtime(secure_runtime: Runtime) -> Runtime:
-    settings = secure_runtime.settings
+    settings = with_secret(secure_runtime.settings)  # webhooks are on
     permissions = settings.permissions.model_copy(update={"admins": ["user:default/ada"]})
     return build_runtime(
         settings.model_copy(update={"permissions": permissions}), db=secure_runtime.db
@@ -130,6 +137,44 @@ def test_every_state_change_is_audited(
         state["page_task"] = response.headers["location"].rsplit("/", 1)[-1]
         return response
 
+    def run_pipeline_from_page(client: TestClient, _: dict[str, str]) -> object:
+        repository = make_repository(tmp_path, {"README.md": "hello\n"}, name="piped")
+        ref = register_component(admin_runtime, tmp_path, "piped", repository)
+        response = client.post(
+            "/pipelines/runs", data={"component": ref, **form}, follow_redirects=False
+        )
+        state["pipeline_run"] = response.headers["location"].rsplit("/", 1)[-1]
+        return response
+
+    def run_pipeline(client: TestClient, _: dict[str, str]) -> object:
+        body = client.post(
+            "/api/pipelines/v1/runs", json={"component": "component:default/piped"}, headers=csrf
+        ).json()
+        state["api_run"] = body["id"]
+        return body
+
+    def webhook(provider: str) -> Callable[[TestClient, dict[str, str]], object]:
+        def call(client: TestClient, _: dict[str, str]) -> object:
+            commit = git("rev-parse", "HEAD", cwd=tmp_path / "work" / "piped").strip()
+            url = (tmp_path / "remotes" / "piped.git").as_uri()
+            body, headers = signed(provider, *push_payload(provider, url, commit))
+            return client.post(
+                f"/api/pipelines/v1/webhooks/{provider}", content=body, headers=headers
+            )
+
+        return call
+
+    def external_report(client: TestClient, _: dict[str, str]) -> object:
+        report = {
+            "system": "argo",
+            "repository": "https://github.com/acme/piped",
+            "commit": "a" * 40,
+            "branch": "main",
+            "external_id": "piped-1",
+            "status": "running",
+        }
+        return client.post("/api/pipelines/v1/runs/external", json=report, headers=csrf)
+
     def register(client: TestClient, _: dict[str, str]) -> object:
         body = client.post(
             "/api/catalog/locations", json={"type": "file", "target": str(extra)}, headers=csrf
@@ -141,6 +186,26 @@ def test_every_state_change_is_audited(
     def token(client: TestClient, _: dict[str, str]) -> object:
         body = client.post("/api/identity/tokens", json={"name": "t"}, headers=csrf).json()
         state["token"] = body["id"]
+        return body
+
+    def grant_exception(client: TestClient, _: dict[str, str]) -> object:
+        guarded = write_entities(tmp_path / "guarded.yaml", component("guarded", owner="team-a"))
+        client.post(
+            "/api/catalog/locations", json={"type": "file", "target": str(guarded)}, headers=csrf
+        )
+        expires = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+        body = client.post(
+            "/api/security/v1/exceptions",
+            json={
+                "component": "component:default/guarded",
+                "rule": "PYSEC-2019-13",
+                "reason": "not reachable from outside; upgrade planned",
+                "expires_at": expires,
+            },
+            headers=csrf,
+        ).json()
+        assert "id" in body, body
+        state["exception"] = body["id"]
         return body
 
     def page_token(client: TestClient, _: dict[str, str]) -> object:
@@ -225,6 +290,51 @@ def test_every_state_change_is_audited(
             "scaffolder.task.cancelled",
             lambda c, s: c.post(f"/create/tasks/{s['page_task']}/cancel", data=form),
         ),
+        Step("POST", "/pipelines/runs", "pipeline.run.started", run_pipeline_from_page),
+        Step(
+            "POST",
+            "/pipelines/runs/{run_id}/cancel",
+            "pipeline.run.cancelled",
+            lambda c, s: c.post(f"/pipelines/runs/{s['pipeline_run']}/cancel", data=form),
+        ),
+        Step("POST", "/api/pipelines/v1/runs", "pipeline.run.started", run_pipeline),
+        Step(
+            "POST",
+            "/api/pipelines/v1/runs/{run_id}/cancel",
+            "pipeline.run.cancelled",
+            lambda c, s: c.post(f"/api/pipelines/v1/runs/{s['api_run']}/cancel", headers=csrf),
+        ),
+        Step(
+            "POST",
+            "/api/pipelines/v1/repositories",
+            "pipeline.repository.watched",
+            lambda c, s: c.post(
+                "/api/pipelines/v1/repositories",
+                json={"url": "https://example.test/acme/watched"},
+                headers=csrf,
+            ),
+        ),
+        Step(
+            "DELETE",
+            "/api/pipelines/v1/repositories",
+            "pipeline.repository.unwatched",
+            lambda c, s: c.delete(
+                "/api/pipelines/v1/repositories",
+                params={"url": "https://example.test/acme/watched"},
+                headers=csrf,
+            ),
+        ),
+        Step("POST", "/api/pipelines/v1/runs/external", "pipeline.run.reported", external_report),
+        *(
+            Step(
+                "POST",
+                f"/api/pipelines/v1/webhooks/{provider}",
+                "pipeline.webhook.received",
+                webhook(provider),
+                actor=f"system:webhook:{provider}",
+            )
+            for provider in ("github", "gitlab", "gitea")
+        ),
         Step("POST", "/api/identity/tokens", "identity.token.created", token),
         Step(
             "DELETE",
@@ -249,6 +359,15 @@ def test_every_state_change_is_audited(
                 "/cli/authorize", data={"port": "50000", "state": "s" * 20, "name": "x", **form}
             ),
         ),
+        Step("POST", "/api/security/v1/exceptions", "security.exception.created", grant_exception),
+        Step(
+            "POST",
+            "/api/security/v1/exceptions/{exception_id}/revoke",
+            "security.exception.revoked",
+            lambda c, s: c.post(
+                f"/api/security/v1/exceptions/{s['exception']}/revoke", headers=csrf
+            ),
+        ),
         Step(
             "POST",
             "/api/identity/sessions/revoke-all",
@@ -261,7 +380,7 @@ def test_every_state_change_is_audited(
         step.call(ada, state)
         rows = [row for row in new_rows(admin_runtime, before) if row.event == step.event]
         assert rows, f"{step.method} {step.route} wrote no {step.event} row"
-        assert all(row.actor == "user:default/ada" for row in rows), step.route
+        assert all(row.actor == step.actor for row in rows), step.route
         assert rows[0].client_ip == "testclient" and rows[0].request_id, step.route
         if step.event == "auth.signed-out-everywhere":
             assert sign_in(ada, "ada", PASSWORD).status_code == 303  # for the steps after

@@ -30,6 +30,11 @@ PUBLIC = {
     ("POST", "/sign-in"),
     ("GET", "/auth/oidc/login"),
     ("GET", "/auth/oidc/callback"),
+    ("POST", "/api/security/osv/v1/query"),  # OSV tools (pip-audit --osv-url)
+    ("POST", "/api/security/osv/v1/querybatch"),
+    ("POST", "/api/pipelines/v1/webhooks/github"),  # signed by the sender (HMAC or token)
+    ("POST", "/api/pipelines/v1/webhooks/gitlab"),
+    ("POST", "/api/pipelines/v1/webhooks/gitea"),
 }
 PARAMETERS = {
     "namespace": "default",

@@ -126,7 +126,7 @@ class TestListAndValidate:
     def test_validate_the_default_policy(self, location_id: str) -> None:
         code, _, err = run("validate")
         assert code == 0
-        assert "default_policy.yaml: 10 rule(s), default deny: valid" in err
+        assert "default_policy.yaml: 11 rule(s), default deny: valid" in err
 
     def test_validate_a_bad_file_prints_each_problem_with_line_and_column(
         self, location_id: str, tmp_path: Path

@@ -78,6 +78,9 @@ class TabContext:
     # What of the catalog the viewer may see (pavedroad.catalog.queries.Restriction), None for
     # everything: a tab listing other entities applies it.
     restriction: Any = None
+    # Who asks (pavedroad.identity.schemas.Principal), for a tab's own permission checks:
+    # whether to show its data, or a button the policy would refuse.
+    principal: Any = None
 
 
 @runtime_checkable

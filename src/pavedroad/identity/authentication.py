@@ -38,6 +38,13 @@ PUBLIC_ROUTES = {
     "/auth/oidc/login",
     "/auth/oidc/callback",
     "/favicon.ico",
+    # Webhooks authenticate by their signature (pavedroad.pipelines.webhooks).
+    "/api/pipelines/v1/webhooks/github",
+    "/api/pipelines/v1/webhooks/gitlab",
+    "/api/pipelines/v1/webhooks/gitea",
+    # OSV-speaking tools send no credentials; they read public advisory data only.
+    "/api/security/osv/v1/query",
+    "/api/security/osv/v1/querybatch",
 }
 
 

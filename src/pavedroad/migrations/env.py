@@ -11,7 +11,10 @@ import pavedroad.audit.models
 import pavedroad.catalog.models
 import pavedroad.identity.models
 import pavedroad.pipelines.models
-import pavedroad.scaffolder.models  # noqa: F401 - each registers its tables on Base.metadata
+import pavedroad.scaffolder.models
+import pavedroad.security.advisories.models
+import pavedroad.security.models
+import pavedroad.security.sbom.models  # noqa: F401 - each registers its tables on Base.metadata
 from pavedroad.core.db import Base
 from pavedroad.core.migrations import include_object
 

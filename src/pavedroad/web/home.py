@@ -29,11 +29,14 @@ OWNED_SHOWN = 8
 
 @dataclass(frozen=True, slots=True)
 class HomePanel:
-    """A card on the home page; ``render`` returns its HTML for a viewer (or None to hide it)."""
+    """A card on the home page; ``render`` returns its HTML for a viewer (or None to hide it).
+
+    It is called on a database-read thread with the request's grant of ``catalog.entity.read``
+    (what of the catalog the viewer may see: ``visible_entities(grant)``)."""
 
     title: str
     order: int
-    render: Callable[[Runtime, Viewer], str | None]
+    render: Callable[[Runtime, Viewer, Grant], str | None]
 
 
 _PANELS: list[HomePanel] = []
@@ -94,7 +97,11 @@ async def home(
 ) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     visible = visible_entities(grant)
-    data = await run_read(lambda: read_home(runtime, viewer, visible))
-    panels = [(panel.title, panel.render(runtime, viewer)) for panel in _PANELS]
-    data["panels"] = [(title, html) for title, html in panels if html]
-    return render(request, "home.html", data)
+
+    def read() -> dict[str, Any]:
+        data = read_home(runtime, viewer, visible)
+        panels = [(panel.title, panel.render(runtime, viewer, grant)) for panel in _PANELS]
+        data["panels"] = [(title, html) for title, html in panels if html]
+        return data
+
+    return render(request, "home.html", await run_read(read))

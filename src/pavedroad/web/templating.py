@@ -23,6 +23,8 @@ TEMPLATE_PACKAGES = (
     "pavedroad.identity",
     "pavedroad.scaffolder",
     "pavedroad.audit",
+    "pavedroad.pipelines",
+    "pavedroad.security",
 )
 
 

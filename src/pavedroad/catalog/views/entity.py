@@ -68,7 +68,9 @@ async def entity_page(
         tabs = [tab for tab in runtime.entity_tabs if tab.applies_to(entity)]
         active = next((t for t in tabs if t.id == query.get("tab")), tabs[0])
         with runtime.db.read_session() as session:
-            context = TabContext(entity, ref, session, runtime, viewer, query, restriction)
+            context = TabContext(
+                entity, ref, session, runtime, viewer, query, restriction, grant.principal
+            )
             panel = active.render(context)
             starred = personal.is_starred(session, viewer.ref, ref)
         return {

@@ -1,0 +1,1 @@
+"""Security built in: advisories, SBOMs, scanners and the policy gate."""

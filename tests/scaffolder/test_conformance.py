@@ -1,5 +1,5 @@
 """Dry runs of Backstage's own templates against what Backstage's dry run produced for them
-(/work/shared/conformance/templates, read in place): the same files byte for byte, the same
+(../shared/conformance/templates, read in place): the same files byte for byte, the same
 step statuses, the same rendered output links and the same rendered step inputs.
 
 What is not compared, and why:

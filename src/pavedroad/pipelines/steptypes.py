@@ -24,7 +24,8 @@ PLACEHOLDERS = {
 }
 
 
-def _string_list(value: Any) -> tuple[str, ...]:
+def string_list(value: Any) -> tuple[str, ...]:
+    """A ``with`` setting that may be one string or a list of them, as a tuple."""
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list | tuple):
@@ -92,7 +93,7 @@ class BuildStep:
         return Reports()
 
     def artifacts(self, step: Step) -> tuple[str, ...]:
-        return _string_list(step.with_.get("artifacts"))
+        return string_list(step.with_.get("artifacts"))
 
     def execute(self, context: StepContext) -> StepOutcome:  # pragma: no cover - has a command
         raise NotImplementedError("the build step runs its command")

@@ -19,6 +19,7 @@ from pavedroad.core.actors import Actor
 from pavedroad.core.plugins import hookimpl
 from pavedroad.pipelines.hooks import StepContext, StepOutcome, StepType
 from pavedroad.pipelines.schemas import Reports, Step
+from pavedroad.pipelines.steptypes import string_list
 from pavedroad.security.findings import Finding
 from pavedroad.security.sbom.document import schema_errors
 from pavedroad.security.sbom.generate import generate_sbom
@@ -38,11 +39,6 @@ def component_of(context: StepContext) -> str:
         return context.component_ref
     name = context.repository.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or "workspace"
     return f"component:default/{name.lower()}"
-
-
-def _exclude(step: Step) -> tuple[str, ...]:
-    value = step.with_.get("exclude") or ()
-    return (value,) if isinstance(value, str) else tuple(str(item) for item in value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +76,7 @@ class SbomStep:
             component_ref=component_ref,
             version=str(version) if version else None,
             commit=context.commit,
-            exclude=_exclude(step),
+            exclude=string_list(step.with_.get("exclude")),
         )
         inventory = generated.inventory
         for read in inventory.files:
@@ -261,7 +257,7 @@ class VulnScanStep:
             context.workspace,
             component_ref=component_of(context),
             commit=context.commit,
-            exclude=_exclude(context.step),
+            exclude=string_list(context.step.with_.get("exclude")),
         )
         return generated.document, "the workspace's lockfiles", generated.problems
 

@@ -159,7 +159,11 @@ class TestWorkerProcesses:
         ledger = tmp_path / "ledger"
         repository = make_repository(
             tmp_path,
-            pipeline_file(f"      - {{name: a, run: 'echo $PAVEDROAD_RUN_ID >> {ledger}'}}\n"),
+            # Each run takes a moment, so one worker's 3 slots fill up and the other must claim
+            # too, however the machine's load orders them.
+            pipeline_file(
+                f"      - {{name: a, run: 'sleep 0.3; echo $PAVEDROAD_RUN_ID >> {ledger}'}}\n"
+            ),
         )
         env = {"PAVEDROAD_PIPELINES__MAX_RUNS_PER_REPOSITORY": "8"}
         workers = [

@@ -41,6 +41,13 @@ $(WAPITI):  # the DAST tests scan a tiny vulnerable app on 127.0.0.1 with Debian
 		(apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wapiti)
 
+PROMETHEUS ?= /usr/bin/prometheus
+$(PROMETHEUS):  # the deploy analysis tests start Debian's prometheus on 127.0.0.1 (never as a service)
+	@echo "Installing Debian's prometheus for the deploy analysis tests (apt-get)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus || \
+		(apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus)
+
 demo: setup  ## set up, load the demo organisation and start the portal on http://127.0.0.1:8000
 	$(BIN)/pavedroad demo
 
@@ -52,7 +59,7 @@ lint: setup  ## formatting, lint and types
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint $(CHROMIUM) $(SLAPD) $(WAPITI)  ## every check and every test (SQLite, PostgreSQL, a browser, OpenLDAP, wapiti)
+test: lint $(CHROMIUM) $(SLAPD) $(WAPITI) $(PROMETHEUS)  ## every check and every test (SQLite, PostgreSQL, a browser, OpenLDAP, wapiti, prometheus)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 format: setup

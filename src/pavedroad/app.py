@@ -27,6 +27,13 @@ from pavedroad.core.jobs import Scheduler
 from pavedroad.core.migrations import current_revision, head_revision
 from pavedroad.core.telemetry import TelemetryMiddleware, configure_logging, metrics_text
 from pavedroad.core.web import configure_read_threads, install_error_handlers, json_response
+from pavedroad.deploy import api as deploy_api
+from pavedroad.deploy import dora_api as deploy_dora_api
+from pavedroad.deploy import metrics as deploy_metrics
+from pavedroad.deploy import runner as deploy_runner
+from pavedroad.deploy.views import actions as deploy_views
+from pavedroad.deploy.views import home_card as deploy_home_card  # noqa: F401 - its card
+from pavedroad.deploy.views import overview as deploy_overview
 from pavedroad.identity import api as identity_api
 from pavedroad.identity import cli_login as identity_cli_login
 from pavedroad.identity import settings_page as identity_settings
@@ -71,6 +78,7 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
 
     runner = TaskRunner(runtime)
     pipeline_metrics.attach(runtime.db)
+    deploy_metrics.attach(runtime.db)
     slots = runtime.settings.pipelines.workers_in_server
     pipeline_worker = PipelineWorker(runtime, slots) if run_jobs and slots > 0 else None
 
@@ -78,6 +86,8 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_jobs:
             await run_in_threadpool(scaffolder_jobs.fail_abandoned_tasks, runtime)
+            await run_in_threadpool(deploy_runner.recover_deployments, runtime)
+            await run_in_threadpool(deploy_runner.resume_environments, runtime)
         scheduler.start()
         if pipeline_worker is not None:
             pipeline_worker.start()
@@ -119,6 +129,8 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
     app.include_router(security_sbom_api.router)
     app.include_router(security_gate_api.router)
     app.include_router(security_impact_api.router)
+    app.include_router(deploy_api.router)
+    app.include_router(deploy_dora_api.router)
     for router in pipeline_api.routers:
         app.include_router(router)
     pages = (
@@ -131,6 +143,8 @@ def create_app(runtime: Runtime | None = None, *, run_jobs: bool = True) -> Fast
         catalog_views.router,
         pipeline_views.router,
         security_views.router,
+        deploy_views.router,
+        deploy_overview.router,
     )
     for router in (*pages, audit_views.router):
         app.include_router(router)
@@ -154,6 +168,12 @@ def create_app_from_environment() -> FastAPI:
 
 
 def _schedule_jobs(scheduler: Scheduler, runtime: Runtime) -> None:
+    scheduler.every(
+        deploy_runner.RECOVERY_SECONDS,
+        "deploy.recovery",
+        lambda: deploy_runner.run_jobs(runtime),
+        delay=deploy_runner.RECOVERY_SECONDS,
+    )
     scheduler.every(
         30,
         "scaffolder.abandoned",

@@ -23,6 +23,7 @@ from pavedroad.core import migrations
 from pavedroad.core.errors import PavedroadError
 from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
 from pavedroad.demo.security_data import load_security
+from pavedroad.deploy import cli as deploy_cli
 from pavedroad.identity import cli as identity_cli
 from pavedroad.identity.startup import UnsafeSetupError, check_sign_in_is_possible
 from pavedroad.permissions import cli as permissions_cli
@@ -66,7 +67,10 @@ app.add_typer(pipelines_cli.app, name="pipeline")
 app.add_typer(advisories_cli.app, name="advisories")
 app.add_typer(security_gate_cli.app, name="security")
 app.add_typer(security_cli.app, name="scan")
+app.add_typer(deploy_cli.deployments_app, name="deployments")
 app.command("create")(scaffolder_cli.create)
+app.command("deploy")(deploy_cli.deploy_command)
+app.command("rollback")(deploy_cli.rollback_command)
 app.command("worker")(pipelines_cli_runs.worker_command)
 app.command("login")(identity_cli.login)
 app.command("logout")(identity_cli.logout)

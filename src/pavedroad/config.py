@@ -8,6 +8,7 @@ Nested settings use ``__`` in environment names: ``PAVEDROAD_CATALOG__REFRESH_IN
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -221,6 +222,68 @@ class SecuritySettings(BaseModel):
     )
 
 
+class FreezeWindow(BaseModel):
+    """No deploys to the environment between ``start`` and ``end`` (ISO 8601, with a zone)."""
+
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+
+class EnvironmentSettings(BaseModel):
+    """One environment every component can be deployed to, in promotion order."""
+
+    name: str
+    target: str = Field(
+        "process", description="The deployment target plugin: process, gitops, kubernetes."
+    )
+    settings: dict[str, Any] = Field(default_factory=dict, description="The target's own settings.")
+    freezes: list[FreezeWindow] = Field(default_factory=list)
+
+
+class AnalysisSettings(BaseModel):
+    """Health analysis after each deploy; the seed's rollback triggers by default. A
+    component's ``.pavedroad/deploy.yaml`` ``analysis:`` overrides these."""
+
+    mode: Literal["enforce", "shadow"] = Field(
+        "enforce", description="shadow: evaluate and report, never roll back."
+    )
+    interval_seconds: float = Field(10, gt=0)
+    window_seconds: float = Field(300, gt=0, description="How long a deploy is watched.")
+    warmup_seconds: float = Field(30, ge=0, description="No data before this is not a failure.")
+    max_error_rate: float = Field(0.05, ge=0, le=1)
+    max_latency_increase: float = Field(
+        2.0, ge=0, description="p95 above baseline by this ratio (2.0: +200 %)."
+    )
+    health_failing_seconds: float = Field(30, gt=0)
+    critical_logs_seconds: float = Field(
+        300, ge=0, description="Critical log lines in this first window fail it."
+    )
+    bad_samples_to_fail: int = Field(2, ge=1)
+    provider_errors_to_abort: int = Field(4, ge=1)
+    prometheus_url: str = Field("", description="Empty: scrape the service's /metrics directly.")
+
+
+class DeploySettings(BaseModel):
+    """Environments, targets and the analysis that decides rollbacks."""
+
+    environments: list[EnvironmentSettings] = Field(
+        default_factory=lambda: [
+            EnvironmentSettings(name="dev"),
+            EnvironmentSettings(name="staging"),
+            EnvironmentSettings(name="production"),
+        ]
+    )
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    lease_seconds: int = Field(
+        30, ge=5, description="A deploy whose worker is silent this long has died."
+    )
+    notify_urls: list[str] = Field(
+        default_factory=list,
+        description="Webhooks told of rollbacks and failed deploys (Slack JSON).",
+    )
+
+
 class PipelineSettings(BaseModel):
     """How pipelines run."""
 
@@ -292,6 +355,7 @@ class Settings(BaseSettings):
     scaffolder: ScaffolderSettings = Field(default_factory=ScaffolderSettings)
     pipelines: PipelineSettings = Field(default_factory=PipelineSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
     plugins_disabled: list[str] = Field(
         default_factory=list, description="Entry-point names of plugins not to load."
     )

@@ -20,6 +20,12 @@ from pavedroad.catalog.views.tabs import BuiltinTabs
 from pavedroad.config import Settings, get_settings
 from pavedroad.core.db import Database
 from pavedroad.core.plugins import make_plugin_manager
+from pavedroad.deploy import hooks as deploy_hooks
+from pavedroad.deploy import models as deploy_models  # noqa: F401 - its tables
+from pavedroad.deploy import permissions as deploy_permissions  # noqa: F401 - declares them
+from pavedroad.deploy.step import DeployStepTypes
+from pavedroad.deploy.targets.builtin import BuiltinTargets
+from pavedroad.deploy.views.tab import DeploymentTabs
 from pavedroad.identity.ldap import LdapProviders
 from pavedroad.permissions import hooks as permission_hooks
 from pavedroad.permissions.builtin import BuiltinPermissionRules
@@ -44,13 +50,25 @@ from pavedroad.security.scan_steps import CodeScanningStepTypes
 from pavedroad.security.steps import SecurityStepTypes
 from pavedroad.security.tab import SecurityTabs
 
-HOOKSPEC_MODULES = (catalog_hooks, permission_hooks, scaffolder_hooks, pipeline_hooks)
+HOOKSPEC_MODULES = (
+    catalog_hooks,
+    permission_hooks,
+    scaffolder_hooks,
+    pipeline_hooks,
+    deploy_hooks,
+)
 
 
 def step_type_plugins() -> list[object]:
     """The plugins that ship pipeline step types: what a file is validated against even where
     no runtime is built (``pavedroad pipeline validate``)."""
-    return [BuiltinStepTypes(), SecurityStepTypes(), CodeScanningStepTypes(), SbomStepTypes()]
+    return [
+        BuiltinStepTypes(),
+        SecurityStepTypes(),
+        CodeScanningStepTypes(),
+        SbomStepTypes(),
+        DeployStepTypes(),
+    ]
 
 
 @dataclass(slots=True)
@@ -87,6 +105,8 @@ def build_runtime(
             EnvironmentSecretsPlugin(),
             SecurityTabs(),
             SbomTabs(),
+            BuiltinTargets(),
+            DeploymentTabs(),
         ],
         load_entry_points=load_entry_points,
         disabled=settings.plugins_disabled,

@@ -38,6 +38,8 @@ PAGES = {
     "security": "/security",
     "who-is-affected": "/security/affected?advisory=CVE-2021-44228",
     "component-security": "/catalog/default/component/order-service?tab=security",
+    "component-deployments": "/catalog/default/component/order-service?tab=deployments",
+    "deployments": "/deployments",
 }
 Scheme = Literal["light", "dark"]
 

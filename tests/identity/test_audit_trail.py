@@ -4,6 +4,8 @@ the client address and the request id; a route list that grows without a row her
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,15 +19,19 @@ from sqlalchemy import select
 
 from pavedroad.app import create_app
 from pavedroad.audit.models import AuditEvent
+from pavedroad.deploy.models import Deployment, EnvironmentState
 from pavedroad.identity.models import ApiToken
 from pavedroad.runtime import Runtime, build_runtime
 from tests.conftest import git
+from tests.deploy.analysis_support import tiny_service
+from tests.deploy.service_support import finished
 from tests.helpers import component, write_entities
 from tests.identity.conftest import PASSWORD, csrf_of, new_client, sign_in
 from tests.pipelines.engine_support import make_repository
 from tests.pipelines.trigger_support import push_payload, register_component, signed, with_secret
 from tests.scaffolder.conftest import SKELETON, TEMPLATE_REF, TINY_TEMPLATE
 
+DEPLOY_ROUTES = "/api/deploy/v1/components/{kind}/{namespace}/{name}"
 # Routes that change nothing stored (or record through their own tests).
 READ_ONLY = {
     ("POST", "/api/catalog/entities/by-refs"),  # a read with a body
@@ -78,6 +84,32 @@ def ada(admin_runtime: Runtime) -> Iterator[TestClient]:
         yield client
 
 
+def ran_well(runtime: Runtime, ref: str, environment: str, commit: str, times: int = 1) -> None:
+    """Deployments of ``commit`` that succeeded there (rows only: no audit of their own)."""
+    with runtime.db.session() as session:
+        for number in range(times):
+            row = Deployment(
+                id=f"{ref.rsplit('/', 1)[-1]}-{environment}-{number}",
+                component_ref=ref,
+                environment=environment,
+                version="main",
+                commit=commit,
+                trigger="manual",
+                triggered_by="user:default/ada",
+                target="process",
+                status="succeeded",
+                created_at=datetime.now(UTC) + timedelta(seconds=number),
+            )
+            session.add(row)
+            state = session.get(EnvironmentState, (ref, environment)) or EnvironmentState(
+                component_ref=ref, environment=environment
+            )
+            state.current_id = state.last_good_id = row.id
+            state.updated_at = datetime.now(UTC)
+            session.add(state)
+            session.flush()
+
+
 def new_rows(runtime: Runtime, since: int) -> list[AuditEvent]:
     with runtime.db.session() as session:
         rows = session.scalars(select(AuditEvent).where(AuditEvent.id > since)).all()
@@ -98,6 +130,7 @@ def test_every_state_change_is_audited(
     extra = write_entities(tmp_path / "extra.yaml", component("extra", owner="team-a"))
     other = write_entities(tmp_path / "other.yaml", component("other", owner="team-a"))
     state: dict[str, str] = {}
+    shipped = "/api/deploy/v1/components/component/default/shipped"
     template_dir = tmp_path / "tiny"
     (template_dir / "skeleton").mkdir(parents=True)
     (template_dir / "skeleton" / "catalog-info.yaml").write_text(SKELETON)
@@ -163,6 +196,64 @@ def test_every_state_change_is_audited(
             )
 
         return call
+
+    def deploy(client: TestClient, _: dict[str, str]) -> object:
+        repository = make_repository(tmp_path, {"README.md": "hello\n"}, name="shipped")
+        register_component(admin_runtime, tmp_path, "shipped", repository)
+        response = client.post(
+            f"{shipped}/deployments", json={"environment": "dev", "version": "main"}, headers=csrf
+        )
+        finished(admin_runtime, response.json()["id"])
+        commit = git("rev-parse", "HEAD", cwd=tmp_path / "work" / "shipped").strip()
+        # What the promotion and the rollback after this need: versions that ran well.
+        ran_well(admin_runtime, "component:default/shipped", "dev", commit)
+        ran_well(admin_runtime, "component:default/shipped", "staging", commit, times=2)
+        return response
+
+    def settled(response: object) -> object:
+        """Wait until no deploy is under way (a failed one's automatic rollback included), so
+        that what a page deploy starts in the background is not counted in the next step."""
+        quiet = 0
+        for _ in range(600):
+            with admin_runtime.db.read_session() as session:
+                active = session.scalar(
+                    select(Deployment.id).where(
+                        Deployment.status.in_(("queued", "deploying", "analysing"))
+                    )
+                )
+            quiet = quiet + 1 if active is None else 0
+            if quiet >= 3:
+                return response
+            time.sleep(0.1)
+        raise AssertionError("deploys still under way after 60 s")
+
+    def promote_from_page(client: TestClient, _: dict[str, str]) -> object:
+        repository = make_repository(tmp_path, {"README.md": "paged\n"}, name="paged")
+        register_component(admin_runtime, tmp_path, "paged", repository)
+        commit = git("rev-parse", "HEAD", cwd=tmp_path / "work" / "paged").strip()
+        ran_well(admin_runtime, "component:default/paged", "dev", commit, times=2)
+        response = client.post(
+            "/deployments/component/default/paged/promote",
+            data={"from": "dev", "to": "staging", **form},
+            follow_redirects=False,
+        )
+        return settled(response)
+
+    def rollback_from_page(client: TestClient, _: dict[str, str]) -> object:
+        # What runs in dev answers its health check, so the failed rollback (nothing real to
+        # roll back to) leaves it be instead of redeploying it as pavedroad itself.
+        with tiny_service() as service, admin_runtime.db.session() as session:
+            port = int(service.url.rsplit(":", 1)[1])
+            row = session.get(Deployment, "paged-dev-1")
+            assert row is not None
+            row.target_state = {"pid": os.getpid(), "port": port, "health": "/healthz"}
+            session.commit()
+            response = client.post(
+                "/deployments/component/default/paged/rollback",
+                data={"environment": "dev", **form},
+                follow_redirects=False,
+            )
+            return settled(response)
 
     def external_report(client: TestClient, _: dict[str, str]) -> object:
         report = {
@@ -357,6 +448,35 @@ def test_every_state_change_is_audited(
             "identity.token.created",
             lambda c, s: c.post(
                 "/cli/authorize", data={"port": "50000", "state": "s" * 20, "name": "x", **form}
+            ),
+        ),
+        Step(
+            "POST",
+            "/deployments/{kind}/{namespace}/{name}/promote",
+            "deployment.started",
+            promote_from_page,
+        ),
+        Step(
+            "POST",
+            "/deployments/{kind}/{namespace}/{name}/rollback",
+            "deployment.started",
+            rollback_from_page,
+        ),
+        Step("POST", f"{DEPLOY_ROUTES}/deployments", "deployment.started", deploy),
+        Step(
+            "POST",
+            f"{DEPLOY_ROUTES}/promote",
+            "deployment.started",
+            lambda c, s: c.post(
+                f"{shipped}/promote", json={"from": "dev", "to": "production"}, headers=csrf
+            ),
+        ),
+        Step(
+            "POST",
+            f"{DEPLOY_ROUTES}/rollback",
+            "deployment.started",
+            lambda c, s: c.post(
+                f"{shipped}/rollback", json={"environment": "staging"}, headers=csrf
             ),
         ),
         Step("POST", "/api/security/v1/exceptions", "security.exception.created", grant_exception),

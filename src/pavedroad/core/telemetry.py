@@ -14,15 +14,20 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from pavedroad.core.db import Database
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -73,6 +78,44 @@ def register_collector(collector: Collector) -> None:
     every process, in multiprocess mode too, where it is not one of the per-process files."""
     REGISTRY.register(collector)
     _COLLECTORS.append(collector)
+
+
+class DatabaseCollector(Collector):
+    """Figures a domain computes from the database when Prometheus scrapes, cached a few
+    seconds so every server and worker process reports the same figures cheaply. Subclasses
+    give the (empty) metric families and fill them from a database."""
+
+    cache_seconds = 5.0
+
+    def __init__(self) -> None:
+        self._db: Database | None = None
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[Metric]] = (0.0, [])
+
+    def attach(self, db: Database) -> None:
+        with self._lock:
+            self._db = db
+            self._cached = (0.0, [])
+
+    def families(self) -> Sequence[Metric]:
+        raise NotImplementedError
+
+    def compute(self, db: Database) -> list[Metric]:
+        raise NotImplementedError
+
+    def describe(self) -> list[Metric]:
+        return list(self.families())
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            db = self._db
+            if db is None:
+                return iter(())
+            at, families = self._cached
+            if time.monotonic() - at >= self.cache_seconds:
+                families = self.compute(db)
+                self._cached = (time.monotonic(), families)
+            return iter(families)
 
 
 def metrics_text() -> bytes:

@@ -9,6 +9,7 @@ from sqlalchemy import engine_from_config, pool
 
 import pavedroad.audit.models
 import pavedroad.catalog.models
+import pavedroad.deploy.models
 import pavedroad.identity.models
 import pavedroad.pipelines.models
 import pavedroad.scaffolder.models

@@ -13,18 +13,14 @@ reports the same figures whichever one is scraped:
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
 from sqlalchemy import ColumnElement, case, func, select
 
 from pavedroad.core.db import Database
-from pavedroad.core.telemetry import register_collector
+from pavedroad.core.telemetry import DatabaseCollector, register_collector
 from pavedroad.pipelines.models import PipelineRun
 
 BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
@@ -44,36 +40,14 @@ def _duration(db: Database) -> ColumnElement[Any]:
     ) * 86400.0
 
 
-class PipelineMetrics(Collector):
+class PipelineMetrics(DatabaseCollector):
     """A Prometheus collector reading the runs table of the database it is attached to."""
 
-    def __init__(self) -> None:
-        self._db: Database | None = None
-        self._lock = threading.Lock()
-        self._cached: tuple[float, list[Metric]] = (0.0, [])
-        self.cache_seconds = CACHE_SECONDS
+    cache_seconds = CACHE_SECONDS
 
-    def attach(self, db: Database) -> None:
-        with self._lock:
-            self._db = db
-            self._cached = (0.0, [])
-
-    def describe(self) -> list[Metric]:
-        return list(self._families())
-
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            db = self._db
-            if db is None:
-                return iter(())
-            at, families = self._cached
-            if time.monotonic() - at >= self.cache_seconds:
-                families = self._compute(db)
-                self._cached = (time.monotonic(), families)
-            return iter(families)
-
-    @staticmethod
-    def _families() -> tuple[
+    def families(
+        self,
+    ) -> tuple[
         CounterMetricFamily,
         CounterMetricFamily,
         HistogramMetricFamily,
@@ -92,7 +66,7 @@ class PipelineMetrics(Collector):
             GaugeMetricFamily("pipeline_runs_running", "Pipeline runs being carried out."),
         )
 
-    def _compute(self, db: Database) -> list[Metric]:
+    def compute(self, db: Database) -> list[Metric]:
         duration = _duration(db)
         bucket_columns = [func.sum(case((duration <= bound, 1), else_=0)) for bound in BUCKETS]
         statement = (
@@ -130,7 +104,7 @@ class PipelineMetrics(Collector):
                     .group_by(PipelineRun.status)
                 ).all()
             )
-        total, success, histogram, queued, running = self._families()
+        total, success, histogram, queued, running = self.families()
         for (component, pipeline), values in sorted(series.items()):
             labels = [component, pipeline]
             total.add_metric(labels, values[0])

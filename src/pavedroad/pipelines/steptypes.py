@@ -17,11 +17,10 @@ from pavedroad.core.plugins import hookimpl
 from pavedroad.pipelines.hooks import StepContext, StepOutcome, StepType
 from pavedroad.pipelines.schemas import Reports, Step
 
-# Step types another capability provides; the security capability's (sbom, sast, secrets-scan,
-# vuln-scan, dast, security-gate) are in pavedroad.security.
-PLACEHOLDERS = {
-    "deploy": "deployments",
-}
+# Step types another capability provides, until it does; the security capability's (sbom,
+# sast, secrets-scan, vuln-scan, dast, security-gate) are in pavedroad.security, and the
+# deployments' (deploy) in pavedroad.deploy.step.
+PLACEHOLDERS: dict[str, str] = {}
 
 
 def string_list(value: Any) -> tuple[str, ...]:

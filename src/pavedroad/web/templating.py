@@ -25,6 +25,7 @@ TEMPLATE_PACKAGES = (
     "pavedroad.audit",
     "pavedroad.pipelines",
     "pavedroad.security",
+    "pavedroad.deploy",
 )
 
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock requirements-semgrep.lock tests/plugins/example_provider/pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo serve test lint format bench clean
+.PHONY: setup demo demo-rollback serve test lint format bench clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ $(PROMETHEUS):  # the deploy analysis tests start Debian's prometheus on 127.0.0
 
 demo: setup  ## set up, load the demo organisation and start the portal on http://127.0.0.1:8000
 	$(BIN)/pavedroad demo
+
+demo-rollback: setup  ## deploy a tiny service, then a broken version, and watch it roll back
+	$(BIN)/pavedroad demo-rollback
 
 serve: setup
 	$(BIN)/pavedroad serve

@@ -22,6 +22,8 @@ from pavedroad.config import Settings, get_settings
 from pavedroad.core import migrations
 from pavedroad.core.errors import PavedroadError
 from pavedroad.core.telemetry import configure_logging, prepare_multiprocess_metrics
+from pavedroad.demo.deployments_data import load_deployments
+from pavedroad.demo.rollback_demo import demo_rollback_command
 from pavedroad.demo.security_data import load_security
 from pavedroad.deploy import cli as deploy_cli
 from pavedroad.identity import cli as identity_cli
@@ -75,6 +77,7 @@ app.command("worker")(pipelines_cli_runs.worker_command)
 app.command("login")(identity_cli.login)
 app.command("logout")(identity_cli.logout)
 app.command("whoami")(identity_cli.whoami)
+app.command("demo-rollback")(demo_rollback_command)
 
 console = Console(stderr=True, soft_wrap=True)
 DEMO_USER = "user:default/esi.mensah"  # a developer of team-checkout and a team lead
@@ -136,6 +139,13 @@ def demo(
             console.print(
                 f"[green]Loaded the demo's security data:[/] {security.advisories} advisories, "
                 f"{security.sboms} SBOMs"
+            )
+    with runtime.db.session() as session:
+        deployments = load_deployments(session, demo_organisation.DEMO_ACTOR)
+        if deployments is not None:
+            console.print(
+                f"[green]Loaded the demo's deployment history:[/] {deployments.deployments} "
+                f"deployments of {deployments.components} components"
             )
     runtime.close()
     console.print(f"The catalog holds {count} entities. Open {settings.resolved_base_url}/api/docs")

@@ -52,7 +52,7 @@ def metrics() -> str:
     lines = ["# TYPE http_requests_total counter"]
     with lock:
         for code, count in sorted(counts.items()):
-            lines.append(f'http_requests_total{{code="{code}",version="{VERSION}"}} {count}')
+            lines.append(f'http_requests_total{{status="{code}",version="{VERSION}"}} {count}')
         lines.append("# TYPE http_request_duration_seconds histogram")
         for bound, count in zip(BUCKETS, bucket_counts, strict=True):
             lines.append(f'http_request_duration_seconds_bucket{{le="{bound}"}} {count}')
